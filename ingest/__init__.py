@@ -1,0 +1,1 @@
+"""PDF ingestion: files become pages, pages become chunks, chunks go into the index."""

@@ -1,0 +1,70 @@
+"""Pages to chunks: page-bound, split at sentence and list boundaries, titled for context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.text import Unit, split_units, title_of
+
+CHUNKER_VERSION = "units-v1"  # bump when chunk boundaries change, so re-ingest rebuilds
+
+
+@dataclass(frozen=True)
+class Chunk:
+    page: int  # 1-based physical page
+    index: int  # position within the document
+    start: int  # character span in the page text
+    end: int
+    text: str  # exactly page_text[start:end]
+    heading: str  # the page's title line
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedder sees: the heading gives a short chunk its topic."""
+        if self.heading and not self.text.startswith(self.heading):
+            return f"{self.heading}\n{self.text}"
+        return self.text
+
+
+def _pieces(units: list[Unit], max_chars: int) -> list[tuple[int, int]]:
+    """Spans to pack: units, with any over-long unit cut into windows."""
+    spans: list[tuple[int, int]] = []
+    for unit in units:
+        start = unit.start
+        while unit.end - start > max_chars:
+            spans.append((start, start + max_chars))
+            start += max_chars
+        spans.append((start, unit.end))
+    return spans
+
+
+def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: int,
+               first_index: int = 0) -> list[Chunk]:
+    """Greedy packing of whole units up to ``target_chars``; the next chunk repeats trailing
+    units worth at most ``overlap_chars`` so a fact on a boundary is whole in one chunk."""
+    heading = title_of(page_text)
+    spans = _pieces(split_units(page_text), max(target_chars, 40) * 2)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(spans):
+        j = i
+        start = spans[i][0]
+        while j + 1 < len(spans) and spans[j + 1][1] - start <= target_chars:
+            j += 1
+        end = spans[j][1]
+        chunks.append(Chunk(page, first_index + len(chunks), start, end, page_text[start:end], heading))
+        if j + 1 >= len(spans):
+            break
+        k = j + 1
+        while k - 1 > i and end - spans[k - 1][0] <= overlap_chars:
+            k -= 1
+        i = k
+    return chunks
+
+
+def chunk_document(pages: list[str], *, target_chars: int, overlap_chars: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for number, text in enumerate(pages, start=1):
+        chunks.extend(chunk_page(text, number, target_chars=target_chars, overlap_chars=overlap_chars,
+                                 first_index=len(chunks)))
+    return chunks

@@ -1,0 +1,185 @@
+"""Ingestion: PDF files in, a consistent index out.
+
+Incremental (a file whose content and ingest settings are unchanged is skipped),
+idempotent (chunk ids are derived from content) and crash-safe (see
+``rag.store``: a document becomes visible only once all of it is written). Bad
+files are reported with a specific reason and skipped; the rest is ingested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ingest.chunking import CHUNKER_VERSION, chunk_document
+from ingest.manifest import ManifestEntry, load_manifest, missing_documents
+from ingest.pdf import PdfProblem, read_pdf
+from rag.embedders import Embedder
+from rag.settings import Settings
+from rag.store import DocumentRecord, Store
+from rag.tokenize import TOKENIZER_VERSION, Tokenizer
+
+ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
+
+
+@dataclass
+class FileResult:
+    path: str
+    doc_id: str
+    status: str  # added | updated | unchanged | failed
+    pages: int = 0
+    chunks: int = 0
+    error_code: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)  # manifest documents not present
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for f in self.files if f.status in statuses)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> dict:
+        done = [f for f in self.files if f.status in ("added", "updated", "unchanged")]
+        return {"documents": len(done), "added": self.count("added"), "updated": self.count("updated"),
+                "unchanged": self.count("unchanged"), "failed": len(self.failed), "pruned": len(self.pruned),
+                "pages": sum(f.pages for f in done), "chunks": sum(f.chunks for f in done),
+                "seconds": round(self.seconds, 2)}
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary(), "files": [f.__dict__ for f in self.files], "pruned": self.pruned,
+                "missing": self.missing, "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+def discover_pdfs(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_fingerprint(settings: Settings, embedder_name: str) -> str:
+    """Everything besides the file that shapes its chunks; a change re-ingests."""
+    return f"{CHUNKER_VERSION}|{TOKENIZER_VERSION}|{settings.chunk_chars}|{settings.chunk_overlap_chars}|{embedder_name}"
+
+
+class Ingestor:
+    """Holds the loaded embedder, tokenizer and store so the CLI and the API share one code path."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, tokenizer: Tokenizer | None = None):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.tokenizer = tokenizer or Tokenizer()
+
+    def run(self, paths: Iterable[Path] | None = None, *, prune: bool = False,
+            progress: ProgressFn | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        paths = list(paths) if paths else [self.settings.corpus_dir]
+        pdfs = discover_pdfs(paths)
+        manifest = load_manifest(self.settings.corpus_dir)
+        with self.store.write_lock():
+            self.store.collect_garbage()  # finish what an interrupted run left behind
+            for n, pdf in enumerate(pdfs, start=1):
+                if progress:
+                    progress(pdf.name, n - 1, len(pdfs))
+                report.files.append(self.ingest_file(pdf, manifest.get(pdf.stem), report.timings))
+            if prune:
+                present = {str(p.resolve()) for p in pdfs}
+                for doc_id, record in sorted(self.store.snapshot().documents.items()):
+                    if record.source_path and not Path(record.source_path).exists() \
+                            and record.source_path not in present:
+                        self.store.delete_document(doc_id)
+                        report.pruned.append(doc_id)
+        if progress:
+            progress("done", len(pdfs), len(pdfs))
+        live = set(self.store.snapshot().documents)
+        report.missing = [{"doc_id": e.doc_id, "title": e.title, "landing_page": e.landing_page,
+                           "expected_path": str(self.settings.corpus_dir / f"{e.doc_id}.pdf")}
+                          for e in missing_documents(manifest, live | {p.stem for p in pdfs})]
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_file(self, path: Path, entry: ManifestEntry | None, timings: dict[str, float]) -> FileResult:
+        t0 = time.perf_counter()
+        doc_id = path.stem
+        result = FileResult(path=str(path), doc_id=doc_id, status="failed")
+        try:
+            try:
+                sha = file_sha256(path)
+            except OSError as exc:
+                raise PdfProblem("unreadable", f"{path.name}: cannot read the file ({exc})") from None
+            entry_json = json.dumps(entry.__dict__ if entry else {}, ensure_ascii=False, sort_keys=True)
+            gen = hashlib.sha256(
+                f"{sha}|{ingest_fingerprint(self.settings, self.embedder.name)}|{entry_json}".encode()
+            ).hexdigest()[:20]
+            current = self.store.snapshot().documents.get(doc_id)
+            if current is not None and current.gen == gen:
+                result.status, result.pages, result.chunks = "unchanged", current.pages, current.chunks
+                return result
+            t = time.perf_counter()
+            document = read_pdf(path)
+            timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - t
+            t = time.perf_counter()
+            chunks = chunk_document(document.pages, target_chars=self.settings.chunk_chars,
+                                    overlap_chars=self.settings.chunk_overlap_chars)
+            tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
+            timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t
+            t = time.perf_counter()
+            vectors = self.embedder.embed([c.embedding_text for c in chunks])
+            timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+            title = (entry.title if entry else None) or document.metadata_title or document.first_page_title or doc_id
+            record = DocumentRecord(
+                doc_id=doc_id, gen=gen, title=title, date=entry.date if entry else "",
+                publisher=entry.publisher if entry else "", language=entry.language if entry else "ja",
+                landing_page=entry.landing_page if entry else "", licence=entry.licence if entry else "",
+                sha256=sha, pages=len(document.pages), chunks=len(chunks),
+                ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                source_path=str(path.resolve()))
+            ids = [f"{doc_id}:{gen}:{c.index}" for c in chunks]
+            metadatas = [{"doc_id": doc_id, "gen": gen, "doc_title": title, "doc_date": record.date,
+                          "page": c.page, "chunk": c.index, "start": c.start, "end": c.end, "sha256": sha,
+                          "ingested_at": record.ingested_at, "tokens": tok} for c, tok in zip(chunks, tokens)]
+            t = time.perf_counter()
+            self.store.write_document(record, document.pages, ids, [c.text for c in chunks], metadatas, vectors)
+            timings["store"] = timings.get("store", 0.0) + time.perf_counter() - t
+            result.status = "updated" if current is not None else "added"
+            result.pages, result.chunks = len(document.pages), len(chunks)
+        except PdfProblem as problem:
+            result.error_code, result.error = problem.code, problem.message
+        finally:
+            result.seconds = round(time.perf_counter() - t0, 3)
+        return result

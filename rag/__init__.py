@@ -1,0 +1,1 @@
+"""Retrieval, answering and the service shells (CLI, HTTP API) of policyqa."""

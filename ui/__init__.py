@@ -1,0 +1,1 @@
+"""The staff chat UI, mounted inside the HTTP app."""
