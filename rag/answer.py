@@ -159,8 +159,8 @@ class PolicyQA:
                       confidence=round(composition.confidence, 4))
 
     def _unit_similarity(self, question: str, texts: list[str]) -> list[float]:
-        vectors = self.embedder.embed([question] + texts)
-        return [float(v) for v in vectors[1:] @ vectors[0]]
+        vectors = self.embedder.embed(texts)
+        return [float(v) for v in vectors @ self.retriever.query_vector(question)]
 
 
 def _citation(ev: Evidence) -> Citation:

@@ -36,6 +36,13 @@ _WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|w
 _WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all")
 
 MAX_DIRECT = 3
+KEEP_RATIO = 0.75  # further direct lines must score at least this share of the best one
+UNITS_TO_EMBED = 12
+W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
+W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
+TYPE_MISS_FACTOR = 0.7
+RECORD_LINES, RECORD_CHARS = 6, 240  # a paragraph this small is shown whole
+HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
 MAX_LIST_ITEMS = 20
 SHORT_ITEM = 60
 
@@ -73,6 +80,39 @@ class _Page:
     rank: int  # 1 = page of the best chunk
     chunk_spans: list[tuple[int, int, int]]  # (start, end, chunk rank)
     units: list[Unit] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    page: _Page
+    unit: Unit
+    lex: float  # IDF-weighted share of the question's tokens found in the unit
+    ctx: float  # the same, counting the page title as part of the unit
+    prior: float
+    similarity: float = 0.0
+
+    @property
+    def base(self) -> float:
+        return self._penalised(W_LEX * self.lex + W_CTX * self.ctx + self.prior)
+
+    @property
+    def score(self) -> float:
+        return self._penalised(W_LEX * self.lex + W_CTX * self.ctx + self.prior + W_SIM * self.similarity)
+
+    def _penalised(self, value: float) -> float:
+        if self.unit.line == 0:  # the page title is context, not an answer
+            value *= 0.5
+        if len(normalize(self.unit.text)) < 6:
+            value *= 0.5
+        return value
+
+
+def _coverage(tokens: set[str], weights: dict[str, float], total: float) -> float:
+    return sum(w for t, w in weights.items() if t in tokens) / total
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
 @dataclass(frozen=True)
@@ -139,25 +179,28 @@ class ExtractiveComposer:
         weights = {t: self._idf(t) for t in q_tokens}
         total = sum(weights.values()) or 1.0
 
-        scored: list[tuple[float, float, _Page, Unit]] = []
+        candidates: list[_Candidate] = []
         for page in pages:
+            title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
             for unit in page.units:
-                lex = self._coverage(unit.text, weights, total)
-                scored.append((self._unit_score(unit, lex, page, intent), lex, page, unit))
-        if intent.english and self._unit_similarity is not None:
-            scored = self._add_similarity(question, scored)
-        scored.sort(key=lambda s: -s[0])
+                tokens = set(self._tokens(unit.text))
+                lex = _coverage(tokens, weights, total)
+                ctx = _coverage(tokens | title_tokens, weights, total)
+                candidates.append(_Candidate(page, unit, lex, ctx, self._prior(unit, page, intent)))
+        candidates.sort(key=lambda c: -c.base)
+        self._add_similarity(question, candidates[:UNITS_TO_EMBED])
+        candidates.sort(key=lambda c: -c.score)
 
-        best_score, best_lex, _, _ = scored[0]
+        best = candidates[0]
         evidence: list[Evidence] = []
         seen: set[str] = set()
-        for score, lex, page, unit in scored:
+        for cand in candidates:
             if len(evidence) >= MAX_DIRECT:
                 break
-            if evidence and (score < 0.75 * best_score or (not intent.english and lex == 0)):
+            if evidence and cand.score < KEEP_RATIO * best.score:
                 break
-            if self._add_unit(evidence, seen, page, unit, score):
-                self._add_footnote(evidence, seen, page, unit, score)
+            if self._add_unit(evidence, seen, cand.page, cand.unit, cand.score):
+                self._add_footnote(evidence, seen, cand.page, cand.unit, cand.score)
 
         if intent.wants_list:
             block = self._best_list(pages, weights, total, intent)
@@ -165,9 +208,10 @@ class ExtractiveComposer:
                 evidence.insert(1 if evidence else 0, block)
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
-        confidence = self._confidence(best_lex, dense_top, intent)
-        return Composition(evidence, confidence, {"intent": intent.__dict__, "best_lex": round(best_lex, 3),
-                                                  "dense_top": round(dense_top, 3)})
+        confidence = self._confidence(best, dense_top, intent)
+        return Composition(evidence, confidence, {
+            "intent": intent.__dict__, "best_lex": round(best.lex, 3), "best_ctx": round(best.ctx, 3),
+            "best_similarity": round(best.similarity, 3), "dense_top": round(dense_top, 3)})
 
     def _pages(self, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None]) -> list[_Page]:
         pages: dict[tuple[str, int], _Page] = {}
@@ -184,54 +228,64 @@ class ExtractiveComposer:
             pages[key].chunk_spans.append((chunk.start, chunk.end, rank))
         return list(pages.values())
 
-    def _coverage(self, text: str, weights: dict[str, float], total: float) -> float:
-        found = set(self._tokens(text))
-        return sum(w for t, w in weights.items() if t in found) / total
-
     @staticmethod
-    def _unit_score(unit: Unit, lex: float, page: _Page, intent: QuestionIntent) -> float:
+    def _prior(unit: Unit, page: _Page, intent: QuestionIntent) -> float:
+        """What we know of a unit before reading it: where it was retrieved, and whether it holds
+        the kind of thing asked for (a number, a date)."""
         chunk_rank = min((r for s, e, r in page.chunk_spans if s <= unit.start < e), default=None)
-        score = lex
-        score += 0.25 / page.rank
-        if chunk_rank is not None:
-            score += 0.15 / chunk_rank
+        prior = W_PAGE / page.rank + (W_CHUNK / chunk_rank if chunk_rank else 0.0)
         if intent.wants_number and _DIGIT_RE.search(unit.text):
-            score += 0.12
+            prior += W_TYPE
         if intent.wants_date and _DATE_RE.search(unit.text):
-            score += 0.12
-        if unit.line == 0:  # the page title is context, not an answer
-            score *= 0.5
-        if len(normalize(unit.text)) < 6:
-            score *= 0.5
-        return score
+            prior += W_TYPE
+        return prior
 
-    def _add_similarity(self, question: str, scored: list) -> list:
-        """English questions share almost no tokens with Japanese pages: let the embedder judge the
-        units of the best pages."""
-        top = scored[:]
-        top.sort(key=lambda s: -s[0])
-        head = top[:24]
-        sims = self._unit_similarity(question, [u.text for _, _, _, u in head])
-        rescored = [(score + 0.8 * max(0.0, sim), lex, page, unit)
-                    for (score, lex, page, unit), sim in zip(head, sims)]
-        return rescored + top[24:]
+    def _add_similarity(self, question: str, candidates: list[_Candidate]) -> None:
+        """The embedder reads the best few units: it catches paraphrase, and it is all an English
+        question has against Japanese pages."""
+        if self._unit_similarity is None or not candidates:
+            return
+        sims = self._unit_similarity(question, [c.unit.text for c in candidates])
+        for cand, sim in zip(candidates, sims):
+            cand.similarity = max(0.0, sim)
+
+    def _coverage(self, text: str, weights: dict[str, float], total: float) -> float:
+        return _coverage(set(self._tokens(text)), weights, total)
 
     @staticmethod
-    def _confidence(best_lex: float, dense_top: float, intent: QuestionIntent) -> float:
-        dense_part = min(1.0, max(0.0, (dense_top - 0.15) / 0.5))
+    def _confidence(best: _Candidate, dense_top: float, intent: QuestionIntent) -> float:
+        """Evidence strength in [0, 1]; the abstention threshold is calibrated on the eval set."""
+        dense_part = _scale(dense_top, 0.15, 0.65)
+        unit_part = _scale(best.similarity, 0.1, 0.6)
         if intent.english:
-            return dense_part
-        return 0.6 * best_lex + 0.4 * dense_part
+            conf = 0.5 * dense_part + 0.5 * unit_part
+        else:
+            conf = 0.5 * best.ctx + 0.25 * dense_part + 0.25 * unit_part
+        if (intent.wants_date and not _DATE_RE.search(best.unit.text)) or \
+                (intent.wants_number and not _DIGIT_RE.search(best.unit.text)):
+            conf *= TYPE_MISS_FACTOR  # a "when"/"how much" question answered without a date or number
+        return conf
 
     # -------------------------------------------------------------- assembling
     @staticmethod
     def _add_unit(evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float) -> bool:
-        key = normalize(unit.text)
-        if key in seen or any(key in s for s in seen):
+        """Add the unit as its passage; a passage already shown, or inside one shown, is skipped,
+        and one that contains an earlier passage replaces it."""
+        start, end = _passage(page, unit)
+        quote = page.text[start:end]
+        key = normalize(quote)
+        if any(key in s for s in seen):
             return False
+        lines = tuple(_one_line(line) for line in quote.split("\n") if line.strip())
+        new = Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end, quote, lines, score)
+        for i, old in enumerate(evidence):
+            if normalize(old.quote) in key:
+                seen.discard(normalize(old.quote))
+                evidence[i] = new
+                seen.add(key)
+                return True
         seen.add(key)
-        evidence.append(Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, unit.start, unit.end,
-                                 unit.text, (_one_line(unit.text),), score))
+        evidence.append(new)
         return True
 
     def _add_footnote(self, evidence, seen, page: _Page, unit: Unit, score: float) -> None:
@@ -330,6 +384,31 @@ def _list_blocks(text: str) -> list[tuple[Span | None, list[Span], bool]]:
             blocks.append((header, items, numbered))
         i = j + 1
     return blocks
+
+
+def _is_heading(unit: Unit) -> bool:
+    text = normalize(unit.text)
+    return len(text) <= HEADING_CHARS and not text.endswith(("。", "、"))
+
+
+def _passage(page: _Page, unit: Unit) -> tuple[int, int]:
+    """The span to show for a unit: a short paragraph is shown whole (a record such as
+    場所／内容 lines, or a caption with its source), and a heading brings the lines it introduces."""
+    units = page.units
+    if unit.line > 0:
+        paragraph = [u for u in units if u.paragraph == unit.paragraph]
+        if 1 < len(paragraph) <= RECORD_LINES and sum(len(u.text) for u in paragraph) <= RECORD_CHARS:
+            return paragraph[0].start, paragraph[-1].end
+    if _is_heading(unit):
+        following = [u for u in units if u.start > unit.start]
+        end, added = unit.end, 0
+        for nxt in following[:HEADING_FOLLOW]:
+            end = nxt.end
+            added += len(normalize(nxt.text))
+            if added >= 30 or not _is_heading(nxt):
+                break
+        return unit.start, end
+    return unit.start, unit.end
 
 
 def _one_line(text: str) -> str:
