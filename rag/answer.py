@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ingest.text import has_japanese
+from rag.crosslingual import TermTranslator
 from rag.embedders import Embedder, load_embedder
 from rag.extractive import Composition, Evidence, ExtractiveComposer
 from rag.retrieval import HybridRetriever, RankedChunk
@@ -75,9 +76,10 @@ class PolicyQA:
                                                   batch=settings.embed_batch)
         self.tokenizer = Tokenizer()
         self.store = Store(settings, self.embedder.name, self.embedder.dimension)
+        cache = settings.data_dir / "cache" / f"terms-{_slug(self.embedder.name)}.npz"
         self.retriever = HybridRetriever(self.store, self.embedder, self.tokenizer,
-                                         candidates=settings.candidates)
-        self.composer = ExtractiveComposer(self.tokenizer.tokens, self.tokenizer.query_tokens,
+                                         candidates=settings.candidates, translator=TermTranslator(self.embedder, cache))
+        self.composer = ExtractiveComposer(self.tokenizer.tokens, self.retriever.query_terms,
                                            self.retriever.keyword.idf, self._unit_similarity)
         self._llm = None
 
@@ -118,7 +120,8 @@ class PolicyQA:
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         sources = [Source(**c.as_source()) for c in ranked]
         english = not has_japanese(question)
-        if not composition.evidence or composition.confidence < self.settings.abstain_below:
+        threshold = self.settings.abstain_below_english if english else self.settings.abstain_below
+        if not composition.evidence or composition.confidence < threshold:
             result = Answer(question=question, answer=ABSTAIN_EN if english else ABSTAIN_JA, abstained=True,
                             mode="extractive", citations=[], sources=sources, timings_ms=timings,
                             confidence=round(composition.confidence, 4))
@@ -161,6 +164,10 @@ class PolicyQA:
     def _unit_similarity(self, question: str, texts: list[str]) -> list[float]:
         vectors = self.embedder.embed(texts)
         return [float(v) for v in vectors @ self.retriever.query_vector(question)]
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name)[-60:]
 
 
 def _citation(ev: Evidence) -> Citation:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import groupby
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ingest.text import BULLET_RE, Unit, has_japanese, normalize, split_units
 from rag.retrieval import RankedChunk
 
-_NUMBERED_RE = re.compile(r"^\s*(?:[①-⑳]|[（(]?\d+[)）.．]|\d+\s)")
+_OUTLINE_RE = re.compile(r"^\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))")
 _DIGIT_RE = re.compile(r"\d")
 _DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
 _KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -44,7 +45,11 @@ TYPE_MISS_FACTOR = 0.7
 RECORD_LINES, RECORD_CHARS = 6, 240  # a paragraph this small is shown whole
 HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
 MAX_LIST_ITEMS = 20
-SHORT_ITEM = 60
+SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
+LIST_ITEM_CHARS = 80  # longer marked lines are prose, not the items of an enumeration
+LIST_MIN_SCORE = 0.3
+ENTRY_CHARS = 30
+MIN_ENUMERATION_QUALITY = 0.6
 
 
 @dataclass(frozen=True)
@@ -203,8 +208,10 @@ class ExtractiveComposer:
                 self._add_footnote(evidence, seen, cand.page, cand.unit, cand.score)
 
         if intent.wants_list:
-            block = self._best_list(pages, weights, total, intent)
-            if block is not None and normalize(block.quote) not in seen:
+            block = self._best_list(self._pages(ranked, page_text, limit=None), weights, total, intent)
+            if block is not None:
+                inside = normalize(block.quote)
+                evidence = [e for e in evidence if normalize(e.quote) not in inside]
                 evidence.insert(1 if evidence else 0, block)
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
@@ -213,12 +220,14 @@ class ExtractiveComposer:
             "intent": intent.__dict__, "best_lex": round(best.lex, 3), "best_ctx": round(best.ctx, 3),
             "best_similarity": round(best.similarity, 3), "dense_top": round(dense_top, 3)})
 
-    def _pages(self, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None]) -> list[_Page]:
+    def _pages(self, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None],
+               limit: int | None = -1) -> list[_Page]:
+        limit = self._max_pages if limit == -1 else limit
         pages: dict[tuple[str, int], _Page] = {}
         for rank, chunk in enumerate(ranked, start=1):
             key = (chunk.doc_id, chunk.page)
             if key not in pages:
-                if len(pages) >= self._max_pages:
+                if limit is not None and len(pages) >= limit:
                     continue
                 text = page_text(chunk.doc_id, chunk.page)
                 if text is None:
@@ -298,35 +307,40 @@ class ExtractiveComposer:
 
     def _best_list(self, pages: list[_Page], weights: dict[str, float], total: float,
                    intent: QuestionIntent) -> Evidence | None:
+        """The list that best answers a "what are the (N) ..." question, searched on every retrieved
+        page: an outline (①②③… in order, wherever they stand on the page) or a run of short items.
+        Its header (the line introducing it) and its items must match the question; a list of the
+        asked-for size wins. An unnumbered run longer than asked for is cut after the line that
+        introduces the asked-for items."""
         best: tuple[float, Evidence] | None = None
         for page in pages:
-            for header, items, numbered in _list_blocks(page.text):
+            for candidate in _list_candidates(page.text):
+                header, items = candidate.header, candidate.items
                 if intent.count is not None and len(items) < intent.count:
                     continue
-                # the item that introduces the list may sit inside an unnumbered run
-                texts = [header[2]] + [i[2] for i in items] if header else [i[2] for i in items]
-                coverages = [self._coverage(t, weights, total) for t in texts]
-                if not numbered and intent.count is not None:
-                    anchor = max(range(len(texts) - intent.count), key=lambda i: coverages[i], default=0) \
-                        if len(texts) > intent.count else 0
-                    spans = ([header] + items) if header else items
-                    chosen = spans[anchor + 1: anchor + 1 + intent.count] if len(spans) > intent.count else items
-                    head = spans[anchor] if len(spans) > intent.count else header
-                    head_cov = coverages[anchor] if len(spans) > intent.count else (coverages[0] if header else 0)
-                else:
-                    chosen, head = items[:MAX_LIST_ITEMS], header
-                    head_cov = coverages[0] if header else 0.0
-                body_cov = self._coverage(" ".join(i[2] for i in chosen), weights, total)
+                if intent.count is not None and not candidate.numbered and len(items) > intent.count:
+                    # the run may hold several lists: start after its best-matching line
+                    run = ([header] if header else []) + items
+                    cover = [self._coverage(t, weights, total) for _, _, t in run]
+                    anchor = max(range(len(run) - intent.count), key=lambda i: cover[i])
+                    header, items = run[anchor], run[anchor + 1: anchor + 1 + intent.count]
+                head_cov = self._coverage(header[2], weights, total) if header else 0.0
+                body_cov = self._coverage(" ".join(t for _, _, t in items), weights, total)
                 score = head_cov + 0.5 * body_cov + 0.2 / page.rank
-                if intent.count is not None and len(chosen) == intent.count:
-                    score += 0.2
+                if intent.count is not None:
+                    score += 0.3 if len(items) == intent.count else 0.1
+                quality = _enumeration_quality(items)
+                if quality < MIN_ENUMERATION_QUALITY:
+                    continue
+                score *= quality
                 if best is None or score > best[0]:
-                    start = (head or chosen[0])[0]
-                    end = chosen[-1][1]
-                    lines = ((_one_line(head[2]),) if head else ()) + tuple("・" + _one_line(i[2]) for i in chosen)
+                    start = (header or items[0])[0]
+                    end = items[-1][1]
+                    lines = ((_one_line(header[2]),) if header else ()) + tuple(
+                        _one_line(t) if BULLET_RE.match(t) else "・" + _one_line(t) for _, _, t in items)
                     best = (score, Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end,
                                             page.text[start:end], lines, score, is_list=True))
-        if best is None or best[0] < 0.3:
+        if best is None or best[0] < LIST_MIN_SCORE:
             return None
         return best[1]
 
@@ -334,56 +348,101 @@ class ExtractiveComposer:
 Span = tuple[int, int, str]
 
 
-def _list_blocks(text: str) -> list[tuple[Span | None, list[Span], bool]]:
-    """Runs of list items on a page: marked lines (bullets, ①, 1.) or short paragraphs.
+@dataclass(frozen=True)
+class _ListCandidate:
+    header: Span | None  # the line introducing the list
+    items: list[Span]
+    numbered: bool
 
-    Returns (header, items, numbered): the header is the line just before the run.
-    """
-    elements: list[tuple[str, Span]] = []  # kind: "item" | "text"
+
+def _enumeration_quality(items: list[Span]) -> float:
+    """Share of items that read like entries of an enumeration (short, not sentences): a run of
+    mixed headings and prose is a page layout, not a list."""
+    def entry(text: str) -> bool:
+        norm = normalize(text)
+        return len(norm) <= ENTRY_CHARS and not norm.endswith("。")
+    return sum(entry(t) for _, _, t in items) / len(items)
+
+
+def _lines(text: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, text, paragraph) of every non-empty line."""
+    out = []
     offset = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
-            offset += len(para)
-            continue
-        lines = []
-        pos = offset
-        for line in para.split("\n"):
-            if line.strip():
-                lead = len(line) - len(line.lstrip())
-                lines.append((pos + lead, pos + len(line.rstrip()), line.strip()))
-            pos += len(line) + 1
-        marked = [bool(BULLET_RE.match(line[2])) for line in lines]
-        if sum(marked) >= 2:
-            for line, is_marked in zip(lines, marked):
-                if is_marked:
-                    elements.append(("item", line))
-                elif elements and elements[-1][0] == "item" and any(marked[:lines.index(line)]):
-                    kind, (s, _, t) = elements[-1]
-                    elements[-1] = ("item", (s, line[1], text[s:line[1]]))
-                else:
-                    elements.append(("text", line))
+    paragraph = 0
+    for line in text.split("\n"):
+        if line.strip():
+            lead = len(line) - len(line.lstrip())
+            out.append((offset + lead, offset + len(line.rstrip()), line.strip(), paragraph))
         else:
-            span = (lines[0][0], lines[-1][1], text[lines[0][0]:lines[-1][1]])
-            short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
-            elements.append(("item" if short else "text", span))
-        offset += len(para)
+            paragraph += 1
+        offset += len(line) + 1
+    return out
 
-    blocks = []
+
+def _outline_number(line: str) -> tuple[str, int] | None:
+    """('circled'|'paren'|'dot', n) for a line starting with ①, (1) or 1. / 1 ."""
+    m = _OUTLINE_RE.match(line)
+    if not m:
+        return None
+    if m.group("circled"):
+        return "circled", ord(m.group("circled")) - ord("①") + 1
+    if m.group("paren"):
+        return "paren", int(m.group("paren"))
+    return "dot", int(m.group("dot"))
+
+
+def _list_candidates(text: str) -> list[_ListCandidate]:
+    lines = _lines(text)
+    candidates: list[_ListCandidate] = []
+    # Outlines: ①, ②, ③ … in order, other lines may stand between them.
+    for i, (_, _, line, _) in enumerate(lines):
+        number = _outline_number(line)
+        if number is None or number[1] != 1:
+            continue
+        style, expected = number[0], 2
+        items = [lines[i][:3]]
+        for later in lines[i + 1:]:
+            n = _outline_number(later[2])
+            if n == (style, expected):
+                items.append(later[:3])
+                expected += 1
+            elif n == (style, 1):
+                break
+        if len(items) >= 2 and all(len(normalize(t)) <= LIST_ITEM_CHARS for _, _, t in items):
+            candidates.append(_ListCandidate(lines[i - 1][:3] if i > 0 else None, items, True))
+    # Runs: consecutive short paragraphs, or consecutive marked lines.
+    elements: list[tuple[bool, Span]] = []  # (is_item, span)
+    for _, group in groupby(lines, key=lambda line: line[3]):
+        para = list(group)
+        marked = [bool(BULLET_RE.match(t)) for _, _, t, _ in para]
+        if sum(marked) >= 2:
+            for (s, e, t, _), is_marked in zip(para, marked):
+                if is_marked:
+                    elements.append((len(normalize(t)) <= LIST_ITEM_CHARS, (s, e, t)))
+                elif elements and elements[-1][0] and not _outline_number(t):
+                    s0 = elements[-1][1][0]
+                    elements[-1] = (True, (s0, e, text[s0:e]))  # a wrapped item continues
+                else:
+                    elements.append((False, (s, e, t)))
+        else:
+            span = (para[0][0], para[-1][1], text[para[0][0]:para[-1][1]])
+            short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
+            elements.append((short, span))
     i = 0
     while i < len(elements):
-        if elements[i][0] != "item":
+        if not elements[i][0]:
             i += 1
             continue
         j = i
-        while j + 1 < len(elements) and elements[j + 1][0] == "item":
+        while j + 1 < len(elements) and elements[j + 1][0]:
             j += 1
         items = [e[1] for e in elements[i:j + 1]]
         if len(items) >= 3:
             header = elements[i - 1][1] if i > 0 else None
-            numbered = sum(bool(_NUMBERED_RE.match(t)) for _, _, t in items) >= len(items) * 0.6
-            blocks.append((header, items, numbered))
+            numbered = sum(_outline_number(t) is not None for _, _, t in items) >= len(items) * 0.6
+            candidates.append(_ListCandidate(header, items, numbered))
         i = j + 1
-    return blocks
+    return candidates
 
 
 def _is_heading(unit: Unit) -> bool:

@@ -19,6 +19,7 @@ import bm25s
 import numpy as np
 
 from ingest.text import has_japanese, normalize
+from rag.crosslingual import TermTranslator
 from rag.embedders import Embedder
 from rag.store import Store, StoredChunk
 from rag.tokenize import Tokenizer
@@ -131,14 +132,17 @@ class KeywordIndex:
 class HybridRetriever:
     """Dense + keyword, fused by reciprocal rank; near-duplicate chunks (repeated slides) collapsed."""
 
-    def __init__(self, store: Store, embedder: Embedder, tokenizer: Tokenizer, *, candidates: int = 40):
+    def __init__(self, store: Store, embedder: Embedder, tokenizer: Tokenizer, *, candidates: int = 40,
+                 translator: TermTranslator | None = None):
         self.store = store
+        self.translator = translator
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.keyword = KeywordIndex(store, tokenizer)
         self.candidates = candidates
         self._vectors: dict[str, np.ndarray] = {}
         self._vector_lock = threading.Lock()
+        self._translated_revision: str | None = None
 
     def query_vector(self, text: str) -> np.ndarray:
         """Questions are embedded once per request however many steps use them (and repeats are free)."""
@@ -157,7 +161,18 @@ class HybridRetriever:
 
     def keyword_search(self, question: str, n: int, doc_ids: Sequence[str] | None = None
                        ) -> list[tuple[StoredChunk, float]]:
-        return self.keyword.search(self.tokenizer.query_tokens(question), n, doc_ids)
+        return self.keyword.search(self.query_terms(question), n, doc_ids)
+
+    def query_terms(self, question: str) -> list[str]:
+        """Keyword-leg terms; an English question also gets the Japanese terms its words map to."""
+        terms = self.tokenizer.query_tokens(question)
+        if self.translator is not None and not has_japanese(question):
+            state = self.keyword.refresh()
+            if self._translated_revision != state.revision:
+                self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
+                self._translated_revision = state.revision
+            terms = terms + self.tokenizer.loanwords(question) + self.translator.translate(question)
+        return terms
 
     def retrieve(self, question: str, *, top_k: int = 8, doc_ids: Sequence[str] | None = None,
                  legs: str = "hybrid", timings: dict[str, float] | None = None) -> list[RankedChunk]:

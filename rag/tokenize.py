@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 
-TOKENIZER_VERSION = "sudachi-c+a-v1"
+TOKENIZER_VERSION = "sudachi-c+a-v2"
 
 _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:[\-./][a-z0-9]+)*")
@@ -95,19 +95,37 @@ class Tokenizer:
             return self.tokens(text)
         return [t for t in _identifier_tokens(nfkc(text)) if t not in ENGLISH_STOPWORDS and len(t) > 1]
 
+    def loanwords(self, text: str) -> list[str]:
+        """Katakana readings Sudachi gives English words (share → シェア): Japanese writes many
+        loanwords that way, so these match pages an English word alone cannot."""
+        from sudachipy import SplitMode
+
+        out = []
+        for piece in _pieces(nfkc(text)):
+            for m in self._sudachi().tokenize(piece, SplitMode.C):
+                surface = m.surface().strip()
+                if surface.isascii() and surface.isalpha() and surface not in ENGLISH_STOPWORDS \
+                        and len(surface) > 2 and _KATAKANA.match(m.normalized_form()):
+                    out.append(m.normalized_form())
+        return out
+
+
+_KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
+
 
 def _identifier_tokens(normalized: str) -> list[str]:
     tokens: list[str] = []
+    with_unit = {m.start(): m.group(0) for m in _NUMBER_WITH_UNIT.finditer(normalized)}
     for m in _ASCII_WORD.finditer(normalized):
         word = m.group(0)
-        if word.isdigit() and len(word) < 2:
-            continue
+        if word.isdigit() and (len(word) < 2 or m.start() in with_unit):
+            continue  # "12月" is a month, not the "12" of "12の物資": keep numbers with their unit
         tokens.append(word)
         parts = re.split(r"[\-./]", word)
         if len(parts) > 1:
             tokens.extend(p for p in parts if len(p) > 1)
     seen = set(tokens)
-    tokens += [m.group(0) for m in _NUMBER_WITH_UNIT.finditer(normalized) if m.group(0) not in seen]
+    tokens += [unit for unit in with_unit.values() if unit not in seen]
     return tokens
 
 
