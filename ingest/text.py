@@ -34,16 +34,24 @@ def clean_page_text(raw: str) -> str:
 
     Extraction breaks a line at every visual wrap, even inside a word
     (``先端半導\\n体``), pads lines with layout spaces and may space out CJK
-    characters. A single line break between two Japanese characters is a
-    wrap and is joined, unless the first line ends a sentence or the next
-    starts a bullet; blank lines (paragraph gaps) are kept as one.
+    characters. A single line break next to a Japanese character is a wrap
+    and is joined, unless the first line ends a sentence or the next starts a
+    bullet; blank lines (paragraph gaps) are kept as one.
     """
     lines = [line.strip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     text = "\n".join(lines)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     text = re.sub(rf"(?<={_JA_CHAR})[ \t]+(?={_JA_CHAR})", "", text)
-    text = re.sub(rf"(?<={_JA_CHAR})(?<![{_SENTENCE_END}])\n(?!{_LINE_START_MARK})(?={_JA_CHAR})", "", text)
+    # A wrap next to a Japanese character (先端半導\n体, 耐久性10\n年, TSMC\n子会社) is joined; between two
+    # ASCII words (Economic\nStatecraft) it stays a break, as does one after a sentence end or before a bullet.
+    text = re.sub(rf"(?<=\S)(?<![{_SENTENCE_END}])\n(?!{_LINE_START_MARK})(?=\S)",
+                  lambda m: "" if _joins(text, m.start()) else "\n", text)
     return text
+
+
+def _joins(text: str, newline: int) -> bool:
+    before, after = text[newline - 1], text[newline + 1]
+    return bool(_JA_RE.match(before) or _JA_RE.match(after))
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,9 @@ def split_units(page_text: str) -> list[Unit]:
             paragraph += 1
             continue
         is_item = bool(BULLET_RE.match(line))
-        for match in re.finditer(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*", line):
+        # A run of sentence ends with nothing before it (a line starting "。" or a lone "？") is a unit
+        # of its own, so no character of the page falls outside every unit (and every chunk).
+        for match in re.finditer(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*|[{_SENTENCE_END}]+", line):
             piece = match.group(0)
             if not piece.strip():
                 continue

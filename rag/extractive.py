@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ingest.text import BULLET_RE, Unit, has_japanese, normalize, split_units
 from rag.retrieval import RankedChunk
 
-_OUTLINE_RE = re.compile(r"^\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))")
+_OUTLINE_RE = re.compile(r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))")
 _DIGIT_RE = re.compile(r"\d")
 _DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
 _KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -37,12 +37,12 @@ _WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|w
 _WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all")
 
 MAX_DIRECT = 3
-KEEP_RATIO = 0.75  # further direct lines must score at least this share of the best one
+KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
 UNITS_TO_EMBED = 12
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
 TYPE_MISS_FACTOR = 0.7
-RECORD_LINES, RECORD_CHARS = 6, 240  # a paragraph this small is shown whole
+RECORD_LINES, RECORD_LINE_CHARS = 6, 90  # a paragraph of a few short lines is shown whole
 HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
 MAX_LIST_ITEMS = 20
 SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
@@ -95,6 +95,7 @@ class _Candidate:
     ctx: float  # the same, counting the page title as part of the unit
     prior: float
     similarity: float = 0.0
+    typed: bool = False  # holds the kind of thing asked for (a date, a number)
 
     @property
     def base(self) -> float:
@@ -105,11 +106,15 @@ class _Candidate:
         return self._penalised(W_LEX * self.lex + W_CTX * self.ctx + self.prior + W_SIM * self.similarity)
 
     def _penalised(self, value: float) -> float:
-        if self.unit.line == 0:  # the page title is context, not an answer
+        if self.unit.line == 0 and not self.typed:  # a page title is context, unless it holds what is asked
             value *= 0.5
         if len(normalize(self.unit.text)) < 6:
             value *= 0.5
         return value
+
+
+def _holds_asked_type(text: str, intent: QuestionIntent) -> bool:
+    return bool((intent.wants_number and _DIGIT_RE.search(text)) or (intent.wants_date and _DATE_RE.search(text)))
 
 
 def _coverage(tokens: set[str], weights: dict[str, float], total: float) -> float:
@@ -191,7 +196,8 @@ class ExtractiveComposer:
                 tokens = set(self._tokens(unit.text))
                 lex = _coverage(tokens, weights, total)
                 ctx = _coverage(tokens | title_tokens, weights, total)
-                candidates.append(_Candidate(page, unit, lex, ctx, self._prior(unit, page, intent)))
+                candidates.append(_Candidate(page, unit, lex, ctx, self._prior(unit, page, intent),
+                                             typed=_holds_asked_type(unit.text, intent)))
         candidates.sort(key=lambda c: -c.base)
         self._add_similarity(question, candidates[:UNITS_TO_EMBED])
         candidates.sort(key=lambda c: -c.score)
@@ -243,9 +249,7 @@ class ExtractiveComposer:
         the kind of thing asked for (a number, a date)."""
         chunk_rank = min((r for s, e, r in page.chunk_spans if s <= unit.start < e), default=None)
         prior = W_PAGE / page.rank + (W_CHUNK / chunk_rank if chunk_rank else 0.0)
-        if intent.wants_number and _DIGIT_RE.search(unit.text):
-            prior += W_TYPE
-        if intent.wants_date and _DATE_RE.search(unit.text):
+        if _holds_asked_type(unit.text, intent):
             prior += W_TYPE
         return prior
 
@@ -285,7 +289,14 @@ class ExtractiveComposer:
         key = normalize(quote)
         if any(key in s for s in seen):
             return False
-        lines = tuple(_one_line(line) for line in quote.split("\n") if line.strip())
+        for ev in evidence:  # overlapping passages of one page: the first shown is enough
+            if (ev.doc_id, ev.page) == (page.doc_id, page.page) and \
+                    min(end, ev.end) - max(start, ev.start) > 0.5 * (end - start):
+                return False
+        lines = [_one_line(line) for line in quote.split("\n") if line.strip()]
+        best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1:unit.end])
+        direct = next((i for i, line in enumerate(lines) if best_line and best_line in line), 0)
+        lines = tuple([lines[direct]] + lines[:direct] + lines[direct + 1:])  # the most direct line first
         new = Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end, quote, lines, score)
         for i, old in enumerate(evidence):
             if normalize(old.quote) in key:
@@ -329,10 +340,11 @@ class ExtractiveComposer:
                 score = head_cov + 0.5 * body_cov + 0.2 / page.rank
                 if intent.count is not None:
                     score += 0.3 if len(items) == intent.count else 0.1
-                quality = _enumeration_quality(items)
-                if quality < MIN_ENUMERATION_QUALITY:
-                    continue
-                score *= quality
+                if not candidate.numbered:
+                    quality = _enumeration_quality(items)
+                    if quality < MIN_ENUMERATION_QUALITY:
+                        continue
+                    score *= quality
                 if best is None or score > best[0]:
                     start = (header or items[0])[0]
                     end = items[-1][1]
@@ -456,8 +468,12 @@ def _passage(page: _Page, unit: Unit) -> tuple[int, int]:
     units = page.units
     if unit.line > 0:
         paragraph = [u for u in units if u.paragraph == unit.paragraph]
-        if 1 < len(paragraph) <= RECORD_LINES and sum(len(u.text) for u in paragraph) <= RECORD_CHARS:
-            return paragraph[0].start, paragraph[-1].end
+        if 1 < len(paragraph) <= RECORD_LINES and all(len(u.text) <= RECORD_LINE_CHARS for u in paragraph):
+            first = paragraph[0]
+            before = [u for u in units if u.end <= first.start]
+            if first.is_list_item and before and before[-1].line > 0 and _is_heading(before[-1]):
+                first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
+            return first.start, paragraph[-1].end
     if _is_heading(unit):
         following = [u for u in units if u.start > unit.start]
         end, added = unit.end, 0
