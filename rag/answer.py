@@ -161,6 +161,14 @@ class PolicyQA:
                       citations=citations, sources=sources, timings_ms=timings,
                       confidence=round(composition.confidence, 4))
 
+    def llm(self):
+        """The LLM client, made on first use (only when LLM mode is used)."""
+        if self._llm is None:
+            from rag.llm import make_llm
+
+            self._llm = make_llm(self.settings)
+        return self._llm
+
     def _unit_similarity(self, question: str, texts: list[str]) -> list[float]:
         vectors = self.embedder.embed(texts)
         return [float(v) for v in vectors @ self.retriever.query_vector(question)]

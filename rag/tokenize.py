@@ -55,7 +55,7 @@ class Tokenizer:
         if tok is None:
             from sudachipy import Dictionary
 
-            tok = self._local.tok = Dictionary(dict="core").create()
+            tok = self._local.tok = Dictionary(dict="core").tokenizer()
         return tok
 
     def tokens(self, text: str) -> list[str]:
