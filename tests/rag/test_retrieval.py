@@ -1,0 +1,71 @@
+"""Hybrid retrieval: Japanese tokens, identifiers and numbers findable, fusion ranks exposed,
+duplicates collapsed, and the keyword index following the collection."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.answer import PolicyQA
+from rag.tokenize import Tokenizer
+
+
+def test_tokens_drop_particles_and_fold_width():
+    tokens = Tokenizer().tokens("ＪＡＳＭの熊本進出による１０年間の経済波及効果は？")
+    assert "jasm" in tokens and "熊本" in tokens and "10年" in tokens
+    assert not {"の", "は", "による", "？"} & set(tokens)
+
+
+def test_identifiers_and_numbers_with_units_stay_whole():
+    tokens = Tokenizer().tokens("外為法55条の8に基づき、2nm世代とPPR-9087を報告。2022年12月")
+    assert {"55条の8", "2nm", "ppr-9087", "2022年", "12月"} <= set(tokens)
+    assert "12" not in tokens, "a month is not the bare number 12"
+
+
+def test_english_query_terms_are_not_katakana_noise():
+    tokenizer = Tokenizer()
+    assert tokenizer.query_tokens("What does the Rapidus project produce?") == ["rapidus", "project", "produce"]
+    assert "ホワット" not in tokenizer.loanwords("What share of global production?")
+    assert "シェア" in tokenizer.loanwords("What share of global production?")
+
+
+def test_hybrid_ranks_and_duplicate_slides(deck_service):
+    hits = deck_service.search("先端半導体製造の一極集中リスク", top_k=8)
+    pages = [h.page for h in hits]
+    assert pages[0] in (7, 33)
+    assert not {7, 33} <= set(pages), "the repeated slide is shown once"
+    assert any(dup_page in (7, 33) for h in hits for _, dup_page in h.duplicate_pages)
+    assert hits[0].dense_rank is not None or hits[0].keyword_rank is not None
+
+
+def test_keyword_leg_finds_exact_identifiers(settings, embedder, make_pdf):
+    from ingest.pipeline import Ingestor
+
+    make_pdf(settings.corpus_dir / "ids.pdf", ["表紙\n\n識別子の資料", "規程\n\n外為法55条の8に基づく報告。型番PPR-9087は対象外。",
+                                                "別紙\n\n2nm世代の先端ロジック半導体について。"])
+    service = PolicyQA(settings, embedder=embedder)
+    assert Ingestor(settings, service.store, embedder, service.tokenizer).run().ok
+    assert service.search("PPR-9087", legs="keyword")[0].page == 2
+    assert service.search("55条の8", legs="keyword")[0].page == 2
+    assert service.search("2nm", legs="keyword")[0].page == 3
+
+
+def test_keyword_index_follows_another_process(settings, embedder, make_pdf):
+    """Chroma is the source of truth: an ingest by another process shows up in this one's
+    keyword and dense results without a restart."""
+    from ingest.pipeline import Ingestor
+
+    make_pdf(settings.corpus_dir / "first.pdf", ["第一の資料\n\n最初の文書には蓄電池の記述がある。"])
+    service = PolicyQA(settings, embedder=embedder)
+    assert Ingestor(settings, service.store, embedder, service.tokenizer).run().ok
+    assert service.search("ペロブスカイト", legs="keyword") == []
+
+    make_pdf(settings.corpus_dir / "second.pdf", ["第二の資料\n\nペロブスカイト太陽電池の量産計画について述べる。"])
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir)}
+    cli = Path(sys.executable).with_name("policyqa")
+    subprocess.run([str(cli), "ingest"], env=env, check=True, capture_output=True, timeout=300)
+
+    assert [h.doc_id for h in service.search("ペロブスカイト", legs="keyword")][:1] == ["second"]
+    assert "second" in {h.doc_id for h in service.search("ペロブスカイト太陽電池の量産", legs="dense")}
