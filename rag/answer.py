@@ -21,6 +21,7 @@ from rag.settings import Settings
 from rag.store import DocumentRecord, Store
 from rag.tokenize import Tokenizer
 
+COMPOSE_CHUNKS = 20
 ABSTAIN_JA = "資料中に該当する記述が見つかりませんでした。"
 ABSTAIN_EN = "No passage in the documents answers this question."
 
@@ -113,12 +114,15 @@ class PolicyQA:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = question.strip()
-        ranked = self.search(question, top_k=top_k, documents=documents, legs=legs, timings=timings)
+        top_k = top_k or self.settings.top_k
+        # The composer reads more than it returns: a list asked for may sit on a page ranked just below top_k.
+        ranked = self.search(question, top_k=max(top_k, COMPOSE_CHUNKS), documents=documents, legs=legs,
+                             timings=timings)
         t = time.perf_counter()
         pages = self._page_loader(ranked)
         composition = self.composer.compose(question, ranked, pages)
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
-        sources = [Source(**c.as_source()) for c in ranked]
+        sources = [Source(**c.as_source()) for c in ranked[:top_k]]
         english = not has_japanese(question)
         threshold = self.settings.abstain_below_english if english else self.settings.abstain_below
         if not composition.evidence or composition.confidence < threshold:
@@ -131,7 +135,7 @@ class PolicyQA:
             if wanted == "llm":
                 from rag.llm import llm_answer
 
-                result = llm_answer(self, question, ranked, result)
+                result = llm_answer(self, question, ranked[:top_k], result)
         result.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
         result.timings_ms = {k: round(v, 2) for k, v in result.timings_ms.items()}
         return result

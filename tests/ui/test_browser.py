@@ -1,0 +1,358 @@
+"""The chat UI in headless Chromium against the real app (`policyqa serve` in a subprocess).
+
+The server runs over a copy of the session's ingested deck plus a second small document
+(ingested with `policyqa ingest`), so the document filter has something to choose. Every
+page load is watched: a request to any host other than loopback is blocked and fails the
+test. Screenshots of each step are saved under test-artifacts/ui/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from ui.chat import FEEDBACK_SAVED
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Not imported from conftest: the tests tree may or may not be a package.
+REPO = Path(__file__).resolve().parents[2]
+DECK_ID = "econsec-public-private-action-2025-03-16"
+
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+DECK_TITLE = "経済安全保障に関する官民連携アクション"
+MEMO_ID = "port-logistics-memo-2025"
+MEMO_TITLE = "港湾物流の強靱化に関する検討メモ"
+MEMO_PAGES = [
+    (f"{MEMO_TITLE}\n\n本メモは、災害に備えた港湾物流の強靱化策をまとめたものである。\n\n"
+     "緊急物資の保管は、複数の港湾に分散して設ける備蓄倉庫で行う。備蓄倉庫の点検は年二回とする。"),
+    ("荷役機械の電動化率を2030年までに50%へ引き上げることを目標とする。\n\n"
+     "大規模災害で港湾が使えない場合は、代替港湾への転送計画を発動する。"),
+]
+MEMO_MANIFEST = f"""
+[[document]]
+doc_id = "{MEMO_ID}"
+title = "{MEMO_TITLE}"
+publisher = "テスト用資料"
+date = "2025-04-01"
+language = "ja"
+"""
+
+MATERIALS_Q = "特定重要物資として指定された12の物資は何ですか"
+TWELVE = ["半導体", "蓄電池", "クラウドプログラム", "永久磁石", "工作機械", "航空機部品", "重要鉱物",
+          "可燃性天然ガス", "電子部品", "抗菌性物質製剤", "船舶部品", "肥料"]
+OUT_OF_CORPUS_Q = "2026年度の診療報酬改定の改定率は？"
+ABSTAIN = "資料中に該当する記述が見つかりませんでした"
+MEMO_Q = "緊急物資の備蓄倉庫はどのように設けますか"
+
+
+@dataclass
+class Server:
+    base: str
+    data_dir: Path
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(data: Path, corpus: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
+    env.update(POLICYQA_DATA_DIR=str(data), POLICYQA_CORPUS_DIR=str(corpus), GRADIO_ANALYTICS_ENABLED="False",
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost")
+    return env
+
+
+def _tail(path: Path, n: int = 60) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
+    """`policyqa serve` over a copy of the deck's index plus a small second document."""
+    base = tmp_path_factory.mktemp("ui-server")
+    data, corpus = base / "data", base / "corpus"
+    shutil.copytree(deck_settings.data_dir, data)
+    shutil.copytree(deck_settings.corpus_dir, corpus)
+    with open(corpus / "manifest.toml", "a", encoding="utf-8") as fh:
+        fh.write(MEMO_MANIFEST)
+    make_pdf(corpus / f"{MEMO_ID}.pdf", MEMO_PAGES, title=MEMO_TITLE)
+    env = _env(data, corpus)
+    exe = Path(sys.executable).with_name("policyqa")
+    # cwd=base: no stray .env from the working directory can change the settings
+    ingest = subprocess.run([str(exe), "ingest", "--json"], env=env, cwd=base, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    statuses = {f["doc_id"]: f["status"] for f in json.loads(ingest.stdout)["files"]}
+    assert statuses == {DECK_ID: "unchanged", MEMO_ID: "added"}, statuses
+
+    port = free_port()
+    log = base / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                                cwd=base, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, f"policyqa serve exited with {proc.returncode}:\n{_tail(log)}"
+            assert time.monotonic() < deadline, f"policyqa serve did not come up:\n{_tail(log)}"
+            try:
+                if httpx.get(f"{url}/ui/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        yield Server(url, data, proc, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Watch:
+    """Every URL the page asked for; the ones to non-loopback hosts were blocked."""
+
+    requested: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def external_hosts(self) -> set[str]:
+        return {urlparse(u).hostname or u for u in self.blocked}
+
+
+@pytest.fixture
+def ui(browser, server):
+    """A fresh Japanese-locale browser tab that blocks and records requests to non-loopback hosts."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 2000})
+    watch = Watch()
+
+    def route(r):
+        url = r.request.url
+        watch.requested.append(url)
+        if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).hostname not in LOOPBACK:
+            watch.blocked.append(url)
+            r.abort()
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    def websocket(ws):  # routes do not see WebSockets; Gradio should not open any, but count them
+        watch.requested.append(ws.url)
+        if urlparse(ws.url).hostname not in LOOPBACK:
+            watch.blocked.append(ws.url)
+
+    pg = context.new_page()
+    pg.on("websocket", websocket)
+    try:
+        yield pg
+        assert watch.requested, "the request listener saw nothing"
+        assert not watch.blocked, f"the page tried to reach outside hosts: {sorted(watch.external_hosts())}"
+    finally:
+        context.close()
+
+
+def open_ui(page, server: Server) -> None:
+    page.goto(f"{server.base}/ui")  # redirects to /ui/
+    page.wait_for_selector("#pqa-question textarea", timeout=60_000)
+    # the page-load event refreshes the corpus line and the filter from the live index
+    page.wait_for_function("t => document.querySelector('#pqa-corpus').innerText.includes(t)", arg=MEMO_TITLE,
+                           timeout=30_000)
+
+
+def ask(page, question: str):
+    """Type a question, send it, and return the locator of the new answer message."""
+    answers = page.locator("#pqa-chat .pqa-answer")
+    before = answers.count()
+    page.fill("#pqa-question textarea", question)
+    page.click("#pqa-send")
+    page.wait_for_function("n => document.querySelectorAll('#pqa-chat .pqa-answer').length > n", arg=before,
+                           timeout=60_000)
+    return answers.nth(before)
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def cited(answer) -> list[tuple[str, str, str | None]]:
+    """(label, href, target) of every citation link in one answer message."""
+    return answer.locator("a.pqa-cite").evaluate_all(
+        "els => els.map(e => [e.textContent, e.getAttribute('href'), e.getAttribute('target')])")
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_page_is_japanese_lists_documents_and_loads_nothing_from_outside(ui, server):
+    page = ui
+    open_ui(page, server)
+    assert page.locator("#pqa-title").inner_text().strip() == "経済安全保障 政策文書 Q&A"
+    assert page.title() == "経済安全保障 政策文書 Q&A"
+    corpus = page.locator("#pqa-corpus").inner_text()
+    assert "収録資料（2件）" in corpus and DECK_TITLE in corpus and "2025年3月16日" in corpus
+    assert MATERIALS_Q in page.locator("body").inner_text()  # among the example questions
+    page.click("#pqa-docs input")
+    options = page.locator("#pqa-docs [data-testid='dropdown-option']").all_inner_texts()
+    assert {o.replace("✓", "").strip() for o in options} == {DECK_TITLE, MEMO_TITLE}
+    page.keyboard.press("Escape")
+    font = page.evaluate("getComputedStyle(document.querySelector('#pqa-corpus')).fontFamily")
+    assert font.startswith("IPAexGothic"), font
+    assert page.evaluate("document.documentElement.lang") == "ja"
+    page.wait_for_timeout(500)  # let late requests (fonts, icons) show up in the listener
+    shot(page, "01-start.png")
+
+
+def test_twelve_materials_answer_with_working_pdf_links(ui, server):
+    page = ui
+    open_ui(page, server)
+    answer = ask(page, MATERIALS_Q)
+    body = compact(answer.locator(".pqa-body").inner_text())
+    missing = [m for m in TWELVE if m not in body]
+    links = cited(answer)
+    pages = {href for _, href, _ in links}
+    assert pages & {f"/v1/documents/{DECK_ID}/pdf#page=19", f"/v1/documents/{DECK_ID}/pdf#page=16"}, links
+    assert all(target == "_blank" for _, _, target in links)
+    assert all(re.fullmatch(rf"{DECK_TITLE} p\.\d+", label) for label, _, _ in links), links
+
+    # the 根拠 panel: collapsed, then each quoted passage with title, date and page
+    evidence = answer.locator("details.pqa-evidence")
+    assert evidence.get_attribute("open") is None
+    evidence.locator("summary").click()
+    items = evidence.locator("li")
+    assert items.count() >= 1
+    for i in range(items.count()):
+        text = items.nth(i).inner_text()
+        assert DECK_TITLE in text and "2025年3月16日" in text and re.search(r"p\.\d+", text), text
+        assert items.nth(i).locator("blockquote").inner_text().strip()
+    answer.scroll_into_view_if_needed()
+    shot(page, "02-twelve-materials.png")
+
+    # following a citation link serves the PDF
+    href = next(h for h in pages if h.endswith(("#page=19", "#page=16")))
+    response = page.request.get(server.base + href.split("#")[0])
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("application/pdf")
+    assert response.body()[:5] == b"%PDF-"
+    assert not missing, f"the rendered answer lacks {missing} (answer text: {body[:400]})"
+
+
+def test_out_of_corpus_question_shows_the_abstention(ui, server):
+    page = ui
+    open_ui(page, server)
+    answer = ask(page, OUT_OF_CORPUS_Q)
+    assert ABSTAIN in answer.inner_text()
+    assert "pqa-abstained" in answer.get_attribute("class")
+    assert answer.locator("a").count() == 0 and answer.locator("details").count() == 0
+    shot(page, "03-abstention.png")
+
+
+def test_document_filter_limits_answers_to_the_chosen_document(ui, server):
+    page = ui
+    open_ui(page, server)
+    # without a filter the deck answers this
+    unfiltered = ask(page, MATERIALS_Q)
+    assert any(f"/v1/documents/{DECK_ID}/" in href for _, href, _ in cited(unfiltered))
+
+    page.click("#pqa-docs input")
+    page.locator(f"#pqa-docs [data-testid='dropdown-option'][aria-label='{MEMO_TITLE}']").click()
+    page.keyboard.press("Escape")
+    assert MEMO_TITLE in page.locator("#pqa-docs").inner_text()
+
+    for question in (MEMO_Q, MATERIALS_Q):
+        answer = ask(page, question)
+        links = cited(answer)
+        hrefs = {href for _, href, _ in links}
+        assert all(h.startswith(f"/v1/documents/{MEMO_ID}/pdf#page=") for h in hrefs), (question, hrefs)
+        assert DECK_TITLE not in answer.inner_text()
+        if question == MEMO_Q:
+            assert f"/v1/documents/{MEMO_ID}/pdf#page=1" in hrefs, links
+            assert "備蓄倉庫" in answer.locator(".pqa-body").inner_text()
+    shot(page, "04-document-filter.png")
+
+
+def feedback_lines(server: Server) -> list[str]:
+    return server.feedback_path.read_text(encoding="utf-8").splitlines() if server.feedback_path.exists() else []
+
+
+def vote(page, server: Server, button, before: int, confirmation: str) -> dict:
+    """Click a thumb, wait for the confirmation and the new JSONL line; return that line."""
+    button.click()
+    page.wait_for_function("t => document.querySelector('#pqa-feedback-status').innerText.includes(t)",
+                           arg=confirmation, timeout=15_000)
+    deadline = time.monotonic() + 10
+    while len(feedback_lines(server)) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    new = [json.loads(line) for line in feedback_lines(server)[before:]]
+    assert len(new) == 1, new
+    assert {"question", "answer", "citations", "vote", "time"} <= set(new[0])
+    return new[0]
+
+
+def test_thumbs_up_and_down_append_feedback_lines_for_the_right_answer(ui, server):
+    page = ui
+    open_ui(page, server)
+    first = ask(page, MATERIALS_Q)
+    first_text = first.locator(".pqa-body").inner_text()
+    ask(page, OUT_OF_CORPUS_Q)
+    likes = page.locator("#pqa-chat button[aria-label='いいね'], #pqa-chat button[aria-label='Like']")
+    dislikes = page.locator("#pqa-chat button[aria-label='よくないね'], #pqa-chat button[aria-label='Dislike']")
+    assert likes.count() == dislikes.count() == 2  # one pair per answer, none on questions
+
+    before = len(feedback_lines(server))
+    up = vote(page, server, likes.first, before, FEEDBACK_SAVED["up"])  # 👍 on the first answer
+    assert up["question"] == MATERIALS_Q and up["vote"] == "up"
+    assert compact(up["answer"]).startswith(compact(first_text)[:20])
+    assert up["citations"] and all(c["url"].startswith(f"/v1/documents/{DECK_ID}/pdf#page=")
+                                   for c in up["citations"])
+
+    down = vote(page, server, dislikes.last, before + 1, FEEDBACK_SAVED["down"])  # 👎 on the abstention
+    assert down["question"] == OUT_OF_CORPUS_Q and down["vote"] == "down"
+    assert ABSTAIN in down["answer"] and down["citations"] == []
+    shot(page, "05-feedback.png")
