@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ingest.text import Unit, split_units, title_of
 
-CHUNKER_VERSION = "units-v1"  # bump when chunk boundaries change, so re-ingest rebuilds
+CHUNKER_VERSION = "units-v2"  # bump when chunk boundaries change, so re-ingest rebuilds
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,19 @@ def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: i
         chunks.append(Chunk(page, first_index + len(chunks), start, end, page_text[start:end], heading))
         if j + 1 >= len(spans):
             break
+        # Step back over trailing units for the overlap, but only as far as the next chunk can still
+        # reach the unit after this one: otherwise it would be a copy of this chunk's tail.
         k = j + 1
-        while k - 1 > i and end - spans[k - 1][0] <= overlap_chars:
+        reach = spans[j + 1][1]
+        while k - 1 > i and end - spans[k - 1][0] <= overlap_chars and reach - spans[k - 1][0] <= target_chars:
             k -= 1
         i = k
     return chunks
 
 
 def chunk_document(pages: list[str], *, target_chars: int, overlap_chars: int) -> list[Chunk]:
+    """Chunks of every page, numbered through the document; no chunk spans two pages, so every
+    chunk cites exactly one page."""
     chunks: list[Chunk] = []
     for number, text in enumerate(pages, start=1):
         chunks.extend(chunk_page(text, number, target_chars=target_chars, overlap_chars=overlap_chars,

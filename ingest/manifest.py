@@ -21,17 +21,33 @@ class ManifestEntry:
     bundled: bool = False
 
 
+class ManifestError(ValueError):
+    """The manifest cannot be used; ingesting without it would silently change every listed
+    document's metadata, so the run stops with this message instead."""
+
+
 def load_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
     """Entries by doc_id; an absent manifest is simply empty."""
     path = corpus_dir / MANIFEST_NAME
     if not path.exists():
         return {}
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML ({exc})") from None
     entries = {}
-    for raw in data.get("document", []):
+    documents = data.get("document", [])
+    if not isinstance(documents, list):
+        raise ManifestError(f"{path}: documents must be [[document]] tables")
+    for n, raw in enumerate(documents, start=1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("doc_id"), str) or not raw["doc_id"] \
+                or not isinstance(raw.get("title"), str):
+            raise ManifestError(f"{path}: [[document]] number {n} needs a doc_id and a title")
         known = {k: v for k, v in raw.items() if k in ManifestEntry.__dataclass_fields__}
         entry = ManifestEntry(**known)
+        if entry.doc_id in entries:
+            raise ManifestError(f"{path}: doc_id {entry.doc_id!r} is listed twice")
         entries[entry.doc_id] = entry
     return entries
 

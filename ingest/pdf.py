@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError
+from pypdf.errors import FileNotDecryptedError
 
 from ingest.text import clean_page_text, title_of
 
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs (and recovers from) every oddity it meets; a file it cannot recover from becomes a
+# PdfProblem with its own message, so its log lines are only noise on the ingest output.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+
+_TAIL_BYTES = 2048  # a complete PDF ends with %%EOF; producers may append a little junk after it
+_OBJECT_RE = re.compile(rb"\d+\s+\d+\s+obj\b")  # "12 0 obj": the start of a real PDF object
 
 
 class PdfProblem(Exception):
@@ -33,6 +39,25 @@ class PdfDocument:
         return next((title_of(p) for p in self.pages if p.strip()), "")
 
 
+_PLACEHOLDER_TITLES = {"untitled", "untitled document", "no title", "title", "document", "unknown", "anonymous",
+                       "無題", "無題のドキュメント", "powerpoint プレゼンテーション", "powerpoint presentation",
+                       "スライド 1", "slide 1"}
+_APP_PREFIX = re.compile(r"^microsoft (?:word|powerpoint|excel) - ", re.IGNORECASE)
+_FILE_SUFFIX = re.compile(r"\.(?:docx?|pptx?|xlsx?|pdf|txt|rtf|odt|odp|indd)$", re.IGNORECASE)
+
+
+def useful_title(raw: str) -> str | None:
+    """The PDF's Title entry, unless it is a producer's placeholder.
+
+    Tools fill the field with "untitled" (reportlab), "Microsoft Word - 報告書.docx" or a file
+    name; such a title would hide the first page's real heading, which is the fallback."""
+    title = " ".join(raw.split())
+    title = _FILE_SUFFIX.sub("", _APP_PREFIX.sub("", title)).strip()
+    if not title or title.lower() in _PLACEHOLDER_TITLES:
+        return None
+    return title
+
+
 def _extract(page) -> str:
     """Layout mode keeps paragraph gaps as blank lines; fall back to plain mode where it fails."""
     try:
@@ -42,9 +67,15 @@ def _extract(page) -> str:
 
 
 def read_pdf(path: Path) -> PdfDocument:
-    """Read every page; raise PdfProblem for encrypted, corrupt, empty or image-only files."""
+    """Read every page; raise PdfProblem for encrypted, corrupt, truncated, empty or image-only files.
+
+    Any exception from the parser becomes a PdfProblem: the caller skips the file and goes on
+    with the others, so a parser surprise on one file never aborts a whole ingest run."""
     with open(path, "rb") as fh:
         head = fh.read(1024)
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - _TAIL_BYTES))
+        tail = fh.read()
     if not head:
         raise PdfProblem("empty_file", f"{path.name}: the file is empty (0 bytes)")
     if b"%PDF-" not in head:
@@ -66,16 +97,20 @@ def read_pdf(path: Path) -> PdfDocument:
         meta_title = None
         try:
             if reader.metadata and reader.metadata.title:
-                meta_title = str(reader.metadata.title).strip() or None
+                meta_title = useful_title(str(reader.metadata.title))
         except Exception:  # noqa: BLE001 - broken info dictionaries are common and harmless
             meta_title = None
     except PdfProblem:
         raise
     except FileNotDecryptedError:
         raise PdfProblem("encrypted", f"{path.name}: the PDF is encrypted and needs a password") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
-            RecursionError, AssertionError, NotImplementedError, ZeroDivisionError) as exc:
-        raise PdfProblem("corrupt", f"{path.name}: corrupt or truncated PDF ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 - pypdf raises anything on damaged files; one bad file must not
+        # stop the run (LimitReachedError, zlib.error, struct.error... are all seen on real damage).
+        if b"%%EOF" not in tail and _OBJECT_RE.search(head):  # began as a real PDF, stops mid-way
+            raise PdfProblem("truncated", f"{path.name}: the PDF is truncated (it stops before its end marker); "
+                             "copy or download it again") from None
+        raise PdfProblem("corrupt", f"{path.name}: corrupt PDF that cannot be read "
+                         f"({type(exc).__name__}: {str(exc)[:200]})") from None
     if not any(p.strip() for p in pages):
         raise PdfProblem("no_text", f"{path.name}: no extractable text on any of its {count} pages "
                          "(a scanned PDF?); run OCR first, e.g. ocrmypdf")

@@ -12,8 +12,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunking import CHUNKER_VERSION, chunk_document
@@ -71,6 +71,8 @@ class IngestReport:
 
 
 def discover_pdfs(paths: Iterable[Path]) -> list[Path]:
+    """PDFs under the given folders (recursively) and the given files, each file once even when
+    named twice (``policyqa ingest corpus corpus/x.pdf``)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -79,7 +81,10 @@ def discover_pdfs(paths: Iterable[Path]) -> list[Path]:
             found.append(path)
         else:
             raise FileNotFoundError(f"no such file or folder: {path}")
-    return found
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def file_sha256(path: Path) -> str:
@@ -111,15 +116,27 @@ class Ingestor:
         paths = list(paths) if paths else [self.settings.corpus_dir]
         pdfs = discover_pdfs(paths)
         manifest = load_manifest(self.settings.corpus_dir)
+        seen: dict[str, Path] = {}  # doc_id -> the file that claimed it in this run
         with self.store.write_lock():
             self.store.collect_garbage()  # finish what an interrupted run left behind
             for n, pdf in enumerate(pdfs, start=1):
                 if progress:
                     progress(pdf.name, n - 1, len(pdfs))
+                first = seen.setdefault(pdf.stem, pdf)
+                if first is not pdf:
+                    # Two files, one doc_id: ingesting both would make them overwrite each other on
+                    # every run. The first one wins; the other is reported, never silently merged.
+                    report.files.append(FileResult(
+                        path=str(pdf), doc_id=pdf.stem, status="failed", error_code="duplicate_doc_id",
+                        error=f"{pdf}: another file ({first}) already has the document id {pdf.stem!r}; "
+                              "rename one of them"))
+                    continue
                 report.files.append(self.ingest_file(pdf, manifest.get(pdf.stem), report.timings))
             if prune:
                 present = {str(p.resolve()) for p in pdfs}
                 for doc_id, record in sorted(self.store.snapshot().documents.items()):
+                    if doc_id in seen:  # its file is here, maybe moved: not gone
+                        continue
                     if record.source_path and not Path(record.source_path).exists() \
                             and record.source_path not in present:
                         self.store.delete_document(doc_id)
@@ -143,12 +160,20 @@ class Ingestor:
             except OSError as exc:
                 raise PdfProblem("unreadable", f"{path.name}: cannot read the file ({exc})") from None
             entry_json = json.dumps(entry.__dict__ if entry else {}, ensure_ascii=False, sort_keys=True)
+            # The doc_id is part of the generation: two files with the same bytes under different
+            # names are two documents, and their chunks and page records must never share a tag.
             gen = hashlib.sha256(
-                f"{sha}|{ingest_fingerprint(self.settings, self.embedder.name)}|{entry_json}".encode()
+                f"{doc_id}|{sha}|{ingest_fingerprint(self.settings, self.embedder.name)}|{entry_json}".encode()
             ).hexdigest()[:20]
             current = self.store.snapshot().documents.get(doc_id)
             if current is not None and current.gen == gen:
                 result.status, result.pages, result.chunks = "unchanged", current.pages, current.chunks
+                source = str(path.resolve())
+                if current.source_path != source and \
+                        not (current.source_path and Path(current.source_path).exists()):
+                    # The file moved (its recorded place is gone): serve it from here. While the
+                    # recorded file still exists it stays the source; this one is only a copy.
+                    self.store.update_record(replace(current, source_path=source))
                 return result
             t = time.perf_counter()
             document = read_pdf(path)
@@ -167,7 +192,7 @@ class Ingestor:
                 publisher=entry.publisher if entry else "", language=entry.language if entry else "ja",
                 landing_page=entry.landing_page if entry else "", licence=entry.licence if entry else "",
                 sha256=sha, pages=len(document.pages), chunks=len(chunks),
-                ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 source_path=str(path.resolve()))
             ids = [f"{doc_id}:{gen}:{c.index}" for c in chunks]
             metadatas = [{"doc_id": doc_id, "gen": gen, "doc_title": title, "doc_date": record.date,

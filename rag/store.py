@@ -46,6 +46,11 @@ class StoreUnavailable(RuntimeError):
     """Chroma cannot be reached (server down, timed out): the API answers 503."""
 
 
+class StorageFailure(StoreUnavailable):
+    """The embedded index's files cannot be written (disk full, read-only folder); nothing is half
+    written (see the module docstring), and the next run after fixing it carries on."""
+
+
 class EmbedderMismatch(RuntimeError):
     """The index was built with another embedder; vectors would not be comparable."""
 
@@ -126,6 +131,17 @@ class Store:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if self.is_server:
             url = urlparse(self.settings.chroma_url)
+            # chromadb.HttpClient() talks to the server before we can bound its timeout: a server that
+            # accepts connections but does not answer would hang the constructor forever. Probe first.
+            import httpx
+
+            try:
+                httpx.get(f"{url.scheme or 'http'}://{url.hostname or '127.0.0.1'}:"
+                          f"{url.port or (443 if url.scheme == 'https' else 8000)}/api/v2/heartbeat",
+                          timeout=self.settings.chroma_timeout_s).raise_for_status()
+            except httpx.HTTPError as exc:
+                raise StoreUnavailable(f"Chroma server at {self.settings.chroma_url} is unreachable: "
+                                       f"{type(exc).__name__}: {exc}") from exc
             client = chromadb.HttpClient(host=url.hostname or "127.0.0.1",
                                          port=url.port or (443 if url.scheme == "https" else 8000),
                                          ssl=url.scheme == "https", settings=chroma_settings)
@@ -139,7 +155,7 @@ class Store:
         return chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
 
     def _open(self) -> None:
-        client = self._connect()
+        client = self._client or self._connect()
         name = self.settings.collection
         chunks = client.get_or_create_collection(
             f"{name}-chunks", embedding_function=None,
@@ -168,17 +184,25 @@ class Store:
         """Map every connection failure to StoreUnavailable and reconnect on the next call."""
         with self._lock:
             try:
-                if self._client is None:
+                if self._client is None or self._chunks is None:
                     self._open()
                 yield
             except (EmbedderMismatch, StoreUnavailable):
                 raise
             except Exception as exc:  # noqa: BLE001 - chromadb/httpx raise many kinds on outages
                 if self.is_server and _looks_like_outage(exc):
-                    self._client = None
+                    # Keep the client (its HTTP session has our timeout and reconnects by itself; a new
+                    # client would start without one) but fetch the collections again next time.
+                    self._chunks = self._registry = None
                     self._snapshot = None
                     raise StoreUnavailable(f"Chroma server at {self.settings.chroma_url} is unreachable: "
                                            f"{type(exc).__name__}: {exc}") from exc
+                problem = None if self.is_server else _storage_problem(exc, self.settings.chroma_path)
+                if problem:
+                    self._snapshot = None
+                    raise StorageFailure(f"the index under {self.settings.chroma_path} cannot be written: {problem} "
+                                         f"({type(exc).__name__}: {exc}); free some space or make the folder "
+                                         "writable, then run again") from exc
                 raise
 
     def ping(self) -> None:
@@ -265,14 +289,19 @@ class Store:
         return [StoredChunk(i["id"], i["doc_id"], int(i["page"]), i["document"],
                             {k: v for k, v in i.items() if k not in ("id", "document")}) for i in items]
 
-    def page_texts(self, doc_id: str, pages: Sequence[int]) -> dict[int, str]:
-        snap = self.snapshot()
-        record = snap.documents.get(doc_id)
-        if record is None or not pages:
+    def page_texts(self, doc_id: str, pages: Sequence[int], gen: str | None = None) -> dict[int, str]:
+        """Page texts of the live version, or of generation ``gen`` (the one some retrieved chunks
+        came from: their quotes must come from the same version even if it was replaced since)."""
+        if gen is None:
+            record = self.snapshot().documents.get(doc_id)
+            if record is None:
+                return {}
+            gen = record.gen
+        if not pages:
             return {}
         with self._calls():
-            got = self._registry.get(ids=[f"page:{record.gen}:{p}" for p in pages], include=["documents",
-                                                                                             "metadatas"])
+            got = self._registry.get(ids=[f"page:{gen}:{p}" for p in pages], include=["documents",
+                                                                                      "metadatas"])
         return {int(m["page"]): d for d, m in zip(got["documents"], got["metadatas"])}
 
     # ------------------------------------------------------------------ writes
@@ -312,6 +341,18 @@ class Store:
             self._commit(commit)
         self.collect_garbage()
 
+    def update_record(self, record: DocumentRecord) -> bool:
+        """Change a live document's metadata (e.g. its file moved) without rewriting its chunks.
+
+        Only applies while ``record.gen`` is still the live generation, so it can never resurrect
+        or replace content; returns whether it applied."""
+        current = self.snapshot().documents.get(record.doc_id)
+        if current is None or current.gen != record.gen:
+            return False
+        with self._calls():
+            self._commit([(f"doc:{record.doc_id}", {"kind": "doc", **asdict(record)}, "")])
+        return True
+
     def delete_document(self, doc_id: str) -> bool:
         record = self.snapshot().documents.get(doc_id)
         if record is None:
@@ -341,21 +382,80 @@ class Store:
                           if not m.get("gen")]
             if tombstones:
                 self._registry.delete(ids=tombstones)
+            removed += self._sweep_unclaimed_chunks(snap)
             if markers or tombstones:
                 self._commit([])
         return removed
 
+    def _sweep_unclaimed_chunks(self, snap: RegistrySnapshot) -> int:
+        """Delete chunks no live document claims and no marker names (left by a reset killed between
+        its two collection drops, or by older versions); a cheap count decides whether to look."""
+        expected = sum(d.chunks for d in snap.documents.values())
+        if self._chunks.count() == expected:
+            return 0
+        live = {(d.doc_id, d.gen) for d in snap.documents.values()}
+        stray = {(m["doc_id"], m["gen"]) for m in self._get_all(self._chunks, None, include=["metadatas"])
+                 if (m.get("doc_id"), m.get("gen")) not in live}
+        for doc_id, gen in sorted(stray):
+            log.info("removing unclaimed chunks of %s generation %s", doc_id, gen)
+            self._chunks.delete(where={"$and": [{"doc_id": doc_id}, {"gen": gen}]})
+        return len(stray)
+
     def reset(self) -> None:
-        """Drop both collections (used to switch embedders)."""
+        """Drop both collections (used to switch embedders).
+
+        The registry goes first: killed in between, what is left is chunks that no document
+        claims (the next reset or re-ingest replaces them), never documents whose chunks are
+        gone, which a re-ingest with the same embedder would skip as unchanged."""
         with self._lock:
             client = self._connect()
-            for suffix in ("chunks", "registry"):
+            for suffix in ("registry", "chunks"):
                 try:
                     client.delete_collection(f"{self.settings.collection}-{suffix}")
                 except Exception:  # noqa: BLE001 - absent is fine
                     pass
             self._client = None
             self._snapshot = None
+
+
+_LOW_SPACE_BYTES = 16 * 2**20
+
+
+def _storage_problem(exc: Exception, path: Path) -> str | None:
+    """Why the embedded index could not be written (disk full, read-only), or None for other errors.
+
+    SQLite and the OS name the cause; Chroma's Rust core often reports a failed write only as a
+    failed compaction or segment update, so for its errors the file system itself is checked."""
+    import errno
+    import os
+    import sqlite3
+
+    from chromadb.errors import ChromaError
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+        return os.strerror(exc.errno).lower()
+    text = str(exc).lower()
+    for words, problem in (("disk is full", "the disk is full"), ("no space left", "no space left on the device"),
+                           ("os error 28", "no space left on the device"), ("readonly database", "it is read-only"),
+                           ("read-only file system", "the file system is read-only"),
+                           ("os error 30", "the file system is read-only")):
+        if words in text:
+            return problem
+    if not isinstance(exc, (ChromaError, sqlite3.Error, OSError)):
+        return None
+    probe = Path(path)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        fs = os.statvfs(probe)
+    except OSError:
+        return None
+    if fs.f_flag & os.ST_RDONLY:
+        return "the file system is read-only"
+    free = fs.f_bavail * fs.f_frsize
+    if free < _LOW_SPACE_BYTES:
+        return f"only {free // 1024} KiB are free on its file system"
+    return None
 
 
 def _looks_like_outage(exc: Exception) -> bool:
