@@ -141,11 +141,13 @@ class PolicyQA:
         return result
 
     def _page_loader(self, ranked: Sequence[RankedChunk]):
-        wanted: dict[str, set[int]] = {}
+        # Pages of the generation the chunks came from: a document replaced since the retrieval
+        # must not lend the answer quotes from its new version.
+        wanted: dict[tuple[str, str], set[int]] = {}
         for chunk in ranked:
-            wanted.setdefault(chunk.doc_id, set()).add(chunk.page)
-        texts = {(doc_id, p): text for doc_id, pages in wanted.items()
-                 for p, text in self.store.page_texts(doc_id, sorted(pages)).items()}
+            wanted.setdefault((chunk.doc_id, chunk.gen), set()).add(chunk.page)
+        texts = {(doc_id, p): text for (doc_id, gen), pages in wanted.items()
+                 for p, text in self.store.page_texts(doc_id, sorted(pages), gen=gen or None).items()}
         return lambda doc_id, page: texts.get((doc_id, page))
 
     @staticmethod

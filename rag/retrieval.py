@@ -25,6 +25,7 @@ from rag.store import Store, StoredChunk
 from rag.tokenize import Tokenizer
 
 RRF_K = 10
+CONSISTENT_READ_ATTEMPTS = 5  # retrieval re-reads when a commit lands mid-way (see HybridRetriever.retrieve)
 # Leg weights in the fusion, by question language (measured on the eval set, see evals/README.md):
 # Japanese questions share exact terms with the pages, so the keyword leg leads; against Japanese
 # pages an English question has only names and acronyms to match, so the multilingual dense leg leads.
@@ -49,6 +50,7 @@ class RankedChunk:
     dense_similarity: float | None = None
     keyword_score: float | None = None
     duplicate_pages: tuple[tuple[str, int], ...] = ()
+    gen: str = ""  # the document generation the chunk belongs to (its page texts are stored under it)
 
     def as_source(self) -> dict:
         return {"doc_id": self.doc_id, "doc_title": self.doc_title, "page": self.page,
@@ -178,17 +180,24 @@ class HybridRetriever:
                  legs: str = "hybrid", timings: dict[str, float] | None = None) -> list[RankedChunk]:
         """``legs``: "hybrid" (the product), "dense" or "keyword" (baselines and diagnostics)."""
         timings = timings if timings is not None else {}
-        snap = self.store.snapshot()
-        dense: list[StoredChunk] = []
-        keyword: list[tuple[StoredChunk, float]] = []
-        if legs in ("hybrid", "dense"):
-            t = time.perf_counter()
-            dense = self.dense(question, self.candidates, doc_ids)
-            timings["dense_ms"] = (time.perf_counter() - t) * 1000
-        if legs in ("hybrid", "keyword"):
-            t = time.perf_counter()
-            keyword = self.keyword_search(question, self.candidates, doc_ids)
-            timings["keyword_ms"] = (time.perf_counter() - t) * 1000
+        for _attempt in range(CONSISTENT_READ_ATTEMPTS):
+            snap = self.store.snapshot()
+            dense: list[StoredChunk] = []
+            keyword: list[tuple[StoredChunk, float]] = []
+            if legs in ("hybrid", "dense"):
+                t = time.perf_counter()
+                dense = self.dense(question, self.candidates, doc_ids)
+                timings["dense_ms"] = (time.perf_counter() - t) * 1000
+            if legs in ("hybrid", "keyword"):
+                t = time.perf_counter()
+                keyword = self.keyword_search(question, self.candidates, doc_ids)
+                timings["keyword_ms"] = (time.perf_counter() - t) * 1000
+            # Each leg reads the registry on its own: a commit in between (a document replaced by
+            # another thread or process) would leave the legs and ``snap`` disagreeing on which
+            # generation is live, and the document would drop out of this result. Read again until
+            # one registry state covered all the reads.
+            if self.store.snapshot().revision == snap.revision:
+                break
         weights = FUSION_WEIGHTS["ja" if has_japanese(question) else "en"]
         fused: dict[str, dict] = {}
         for rank, chunk in enumerate(dense, start=1):
@@ -211,7 +220,8 @@ class HybridRetriever:
                 page=chunk.page, text=chunk.text, start=int(chunk.metadata.get("start", 0)),
                 end=int(chunk.metadata.get("end", len(chunk.text))), score=entry["score"],
                 dense_rank=entry.get("dense_rank"), keyword_rank=entry.get("keyword_rank"),
-                dense_similarity=entry.get("dense_similarity"), keyword_score=entry.get("keyword_score")))
+                dense_similarity=entry.get("dense_similarity"), keyword_score=entry.get("keyword_score"),
+                gen=record.gen))
         return collapse_duplicates(ranked)[:top_k]
 
 

@@ -1,0 +1,84 @@
+"""The application factory.
+
+``create_app(settings)`` loads the models and the index once (one ``PolicyQA`` per process,
+kept on ``app.state``), wires the routers, the error handlers and the chat UI, and returns
+the FastAPI app that ``policyqa serve`` runs under uvicorn. Blocking work (embedding,
+Chroma calls, ingestion) runs in the thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import FastAPI
+
+from rag.answer import PolicyQA
+from rag.api.errors import install_error_handlers
+from rag.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
+from rag.api.routers import answers, documents, feedback, health
+from rag.api.uploads import Uploads
+from rag.settings import Settings
+from rag.store import EmbedderMismatch, StoreUnavailable
+
+log = logging.getLogger("rag.api")
+
+DESCRIPTION = """
+Question answering with page citations over Japanese policy PDFs.
+
+* `POST /v1/answer` answers from the indexed documents and cites document pages; each citation's
+  `url` opens the PDF at that page. `POST /v1/answer/stream` gives the same as Server-Sent Events.
+* `POST /v1/search` shows the ranked passages behind an answer.
+* `GET /v1/documents…` lists the documents and serves their page texts and PDFs.
+* `POST /v1/documents` and `DELETE /v1/documents/{doc_id}` change the index; they need
+  `Authorization: Bearer <POLICYQA_ADMIN_TOKEN>` and are disabled when no token is configured.
+
+Every error has the body `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+TAGS = [
+    {"name": "answers", "description": "Answers with citations, and the retrieval behind them"},
+    {"name": "documents", "description": "What is in the index"},
+    {"name": "documents (admin)", "description": "Changing the index (admin token)"},
+    {"name": "feedback", "description": "Votes on answers"},
+    {"name": "health", "description": "Probes"},
+]
+
+
+def _mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
+    """The chat UI at /ui (a Gradio app over the same service)."""
+    from ui.chat import mount_ui
+
+    mount_ui(app, service, settings)
+
+
+def warm_up(service: PolicyQA) -> None:
+    """Load what the first request would otherwise wait for; a Chroma outage must not stop start-up."""
+    started = time.perf_counter()
+    service.retriever.query_vector("経済安全保障")  # the embedder loads its model on first use
+    service.tokenizer.query_tokens("経済安全保障")
+    try:
+        service.retriever.keyword.refresh()
+    except (StoreUnavailable, EmbedderMismatch) as exc:
+        log.warning("starting without the index (readiness stays 503 until this is fixed): %s", exc)
+    except Exception:  # the app must come up; /readyz reports what is wrong
+        log.exception("starting without the index (readiness stays 503 until this is fixed)")
+    log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
+    service = service or PolicyQA(settings)
+    warm_up(service)
+    app = FastAPI(title="policyqa", version="1", description=DESCRIPTION, openapi_tags=TAGS)
+    app.state.settings = settings
+    app.state.service = service
+    app.state.uploads = Uploads(settings, service)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(answers.router, prefix="/v1", max_body_size=JSON_BODY_LIMIT)
+    app.include_router(feedback.router, prefix="/v1", max_body_size=JSON_BODY_LIMIT)
+    app.include_router(documents.router, prefix="/v1")
+    app.include_router(documents.admin_router, prefix="/v1", max_body_size=upload_body_limit(settings))
+    app.add_middleware(ContentLengthLimit, settings=settings)
+    _mount_ui(app, service, settings)
+    return app

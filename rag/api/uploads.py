@@ -1,0 +1,174 @@
+"""Uploaded PDFs: saved safely under ``<data_dir>/uploads`` and ingested by the same ``Ingestor`` as the CLI.
+
+The flow for one upload:
+
+1. the document id comes from the ``doc_id`` form field or else the file name's stem, and must be a
+   plain name (letters, digits, ``_``, ``.``, ``-``; no path), so the file cannot land outside the
+   uploads folder;
+2. the bytes are streamed into a private staging folder next to the uploads folder, counting
+   against ``max_upload_mb``; the first bytes must carry the ``%PDF-`` signature;
+3. the staged file is renamed atomically to ``uploads/<doc_id>.pdf`` (a previous upload of the same
+   id is kept as a hard link), and ``Ingestor.run([that file])`` ingests it;
+4. if ingestion rejects the file, the previous file is put back (or the new one removed): the index
+   and the folder look exactly as before.
+
+Uploads and deletes in one process run one at a time; across processes on one machine the
+ingest write lock orders them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import unicodedata
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from ingest.pipeline import FileResult, Ingestor, IngestReport
+from rag.answer import PolicyQA
+from rag.api.errors import ApiError
+from rag.api.limits import MIB
+from rag.settings import Settings
+
+_COPY_BLOCK = MIB
+_SAFE_ID = re.compile(r"\w[\w.\-]{0,127}")  # \w is Unicode-aware: Japanese names are fine
+
+
+def is_safe_doc_id(value: str) -> bool:
+    return bool(_SAFE_ID.fullmatch(value))
+
+
+def choose_doc_id(form_doc_id: str | None, filename: str | None) -> str:
+    """The document id for an upload, or a 422 saying why neither the field nor the file name will do."""
+    if form_doc_id is not None and form_doc_id.strip():
+        doc_id = unicodedata.normalize("NFC", form_doc_id.strip())
+        if not is_safe_doc_id(doc_id):
+            raise ApiError(422, "invalid_doc_id",
+                           f"doc_id {form_doc_id!r} is not allowed: use 1-128 letters, digits, '_', '.' or '-', "
+                           "starting with a letter or digit")
+        return doc_id
+    name = unicodedata.normalize("NFC", (filename or "").strip())
+    if not name:
+        raise ApiError(422, "invalid_doc_id", "the upload has no file name: send a doc_id form field")
+    if any(sep in name for sep in ("/", "\\", "\x00")) or name.startswith("."):
+        raise ApiError(422, "unsafe_file_name",
+                       f"file name {filename!r} contains a path or starts with '.'; send a plain file name "
+                       "such as report.pdf, or a doc_id form field")
+    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    if not is_safe_doc_id(stem):
+        raise ApiError(422, "invalid_doc_id",
+                       f"file name {filename!r} does not make a valid document id (letters, digits, '_', '.', '-'); "
+                       "send a doc_id form field")
+    return stem
+
+
+class Uploads:
+    """Owns the uploads folder of one data directory."""
+
+    def __init__(self, settings: Settings, service: PolicyQA):
+        self.settings = settings
+        self.service = service
+        self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        return self.settings.uploads_dir
+
+    def _target(self, doc_id: str) -> Path:
+        folder = self.folder.resolve()
+        target = (folder / f"{doc_id}.pdf").resolve()
+        if target.parent != folder:  # belt and braces: choose_doc_id already allows no separators
+            raise ApiError(422, "unsafe_file_name", f"document id {doc_id!r} would leave the uploads folder")
+        return target
+
+    def is_upload(self, source_path: str) -> bool:
+        if not source_path:
+            return False
+        try:
+            return Path(source_path).resolve().parent == self.folder.resolve()
+        except OSError:
+            return False
+
+    # ------------------------------------------------------------------ add
+    def add(self, stream: BinaryIO, doc_id: str) -> tuple[IngestReport, FileResult]:
+        """Save and ingest one PDF; raise ApiError (413/415/422) for files that cannot be ingested."""
+        target = self._target(doc_id)
+        staging = self.folder / ".incoming" / uuid.uuid4().hex
+        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            staged = staging / target.name
+            self._save(stream, staged)
+            with self._lock:
+                return self._swap_and_ingest(staged, target, staging / "previous.pdf")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _save(self, stream: BinaryIO, staged: Path) -> None:
+        limit = self.settings.max_upload_mb * MIB
+        size = 0
+        head = b""
+        with open(staged, "wb") as out:
+            while block := stream.read(_COPY_BLOCK):
+                size += len(block)
+                if size > limit:
+                    raise ApiError(413, "too_large",
+                                   f"the file is larger than the upload limit of {self.settings.max_upload_mb} MB "
+                                   "(POLICYQA_MAX_UPLOAD_MB)")
+                if len(head) < 1024:
+                    head += block[:1024 - len(head)]
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise ApiError(422, "empty_file", "the uploaded file is empty (0 bytes)")
+        if b"%PDF-" not in head:
+            raise ApiError(415, "not_pdf", "the uploaded file is not a PDF (no %PDF- signature at its start)")
+
+    def _swap_and_ingest(self, staged: Path, target: Path, backup: Path) -> tuple[IngestReport, FileResult]:
+        had_previous = target.exists()
+        if had_previous:
+            try:
+                os.link(target, backup)
+            except OSError:  # no hard links on this file system
+                shutil.copy2(target, backup)
+        os.replace(staged, target)
+
+        def restore() -> None:
+            if had_previous:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
+
+        try:
+            report = Ingestor(self.settings, self.service.store, self.service.embedder,
+                              self.service.tokenizer).run([target])
+        except BaseException:
+            restore()
+            raise
+        result = report.files[0]
+        if result.status == "failed":
+            restore()
+            status = 415 if result.error_code == "not_pdf" else 422
+            raise ApiError(status, result.error_code or "ingest_failed", result.error or "the PDF cannot be ingested")
+        if result.status == "unchanged":
+            record = self.service.store.snapshot().documents.get(result.doc_id)
+            if record is not None and record.source_path != str(target):
+                restore()  # the same content is already live from another file; keep no second copy
+        return report, result
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, doc_id: str) -> tuple[bool, bool]:
+        """(deleted, file_removed); the PDF file goes too when it was an upload."""
+        store = self.service.store
+        with self._lock, store.write_lock():
+            record = store.snapshot().documents.get(doc_id)
+            if record is None:
+                return False, False
+            store.delete_document(doc_id)
+            if self.is_upload(record.source_path):
+                Path(record.source_path).unlink(missing_ok=True)
+                return True, True
+            return True, False

@@ -1,0 +1,180 @@
+"""The API as deployed: a real `policyqa serve` process (uvicorn) on a free loopback port.
+
+The server runs over a copy of the session's ingested deck. Besides the basic flow (health,
+readiness, an answer whose citation links download the PDF) this checks that ingestion of an
+upload runs off the event loop: the server keeps answering while a 64-page PDF is ingested.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import DECK_ID, DECK_PDF, free_port
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "serve-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+MATERIALS_Q = "特定重要物資はいくつ指定されていますか"
+STARTUP_TIMEOUT_S = 180
+
+
+def serve_env(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server process: only the POLICYQA_* settings given here."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
+    env.update(POLICYQA_DATA_DIR=str(data_dir), POLICYQA_CORPUS_DIR=str(corpus_dir),
+               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               NO_PROXY="127.0.0.1,localhost", **extra)
+    return env
+
+
+def tail(path: Path, n: int = 60) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
+
+
+@dataclass
+class ServeProcess:
+    """`policyqa serve` on 127.0.0.1:<free port>, started in ``workdir`` (so no stray .env applies)."""
+
+    env: dict[str, str]
+    workdir: Path
+    name: str = "serve"
+    proc: subprocess.Popen | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / f"{self.name}.log"
+
+    def start(self) -> ServeProcess:
+        return self.launch().wait_until_up()
+
+    def launch(self) -> ServeProcess:
+        self.port = free_port()
+        exe = Path(sys.executable).with_name("policyqa")
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                                         env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_until_up(self) -> ServeProcess:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            assert self.proc.poll() is None, f"{self.name} exited with {self.proc.returncode}:\n{tail(self.log)}"
+            assert time.monotonic() < deadline, f"{self.name} did not come up:\n{tail(self.log)}"
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(deck_settings, tmp_path_factory) -> Iterator[ServeProcess]:
+    base = tmp_path_factory.mktemp("serve")
+    data = base / "data"
+    shutil.copytree(deck_settings.data_dir, data)
+    proc = ServeProcess(serve_env(data, deck_settings.corpus_dir, POLICYQA_ADMIN_TOKEN=TOKEN), base).start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_health_readiness_and_docs(server):
+    with server.client() as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        ready = c.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["documents"] == 1
+        assert c.get("/docs").status_code == 200
+        assert c.get("/openapi.json").json()["info"]["title"] == "policyqa"
+        assert c.get("/ui/").status_code == 200
+        missing = c.get("/v1/missing")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_answer_citation_links_download_the_pdf(server):
+    with server.client() as c:
+        response = c.post("/v1/answer", json={"question": MATERIALS_Q})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert not answer["abstained"] and "12" in answer["answer"]
+        assert answer["citations"]
+        assert any(cite["page"] == 16 for cite in answer["citations"])
+        for cite in answer["citations"]:
+            assert cite["url"] == f"/v1/documents/{cite['doc_id']}/pdf#page={cite['page']}"
+            pdf = c.get(cite["url"])  # httpx drops the #fragment, as browsers do
+            assert pdf.status_code == 200
+            assert pdf.headers["content-type"] == "application/pdf"
+            assert pdf.headers["content-disposition"].startswith("inline")
+            assert pdf.content == DECK_PDF.read_bytes()
+
+
+def test_the_server_keeps_answering_while_an_upload_is_ingested(server):
+    """Ingestion runs in the thread pool: while a 64-page PDF is ingested (several seconds of CPU on
+    two cores), the event loop keeps serving. Were it blocked, a probe would wait for the whole ingest."""
+    result: dict[str, object] = {}
+
+    def upload() -> None:
+        with server.client() as c:
+            started = time.perf_counter()
+            result["response"] = c.post("/v1/documents", headers=AUTH, data={"doc_id": "deck-copy"},
+                                        files={"file": ("deck.pdf", DECK_PDF.read_bytes(), "application/pdf")})
+            result["seconds"] = time.perf_counter() - started
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    health, reads = [], []
+    with server.client() as c:
+        time.sleep(0.3)  # let the upload start
+        while thread.is_alive():
+            started = time.perf_counter()
+            assert c.get("/healthz").status_code == 200
+            health.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            assert c.get(f"/v1/documents/{DECK_ID}").status_code == 200
+            reads.append(time.perf_counter() - started)
+            time.sleep(0.05)
+    thread.join()
+    response = result["response"]
+    assert response.status_code == 201, response.text
+    assert response.json()["document"]["pages"] == 64
+    seconds = float(result["seconds"])
+    print(f"\nupload took {seconds:.1f} s; during it /healthz max {max(health) * 1000:.0f} ms, "
+          f"document reads max {max(reads) * 1000:.0f} ms ({len(health)} probes)")
+    assert seconds > 2.0, "the upload was too quick to overlap with the probes"
+    assert len(health) >= 5
+    # Python threads share the GIL with the ingest, so probes slow down a little, but never by the ingest
+    assert max(health) < min(2.0, seconds / 3), health
+    assert max(reads) < min(2.5, seconds / 2), reads
+    with server.client() as c:
+        assert {d["doc_id"] for d in c.get("/v1/documents").json()} == {DECK_ID, "deck-copy"}
+        assert c.delete("/v1/documents/deck-copy", headers=AUTH).json()["file_removed"] is True
