@@ -45,17 +45,24 @@ def nfkc(text: str) -> str:
 
 
 class Tokenizer:
-    """Thread-safe wrapper: a Sudachi tokenizer object must not be shared between threads."""
+    """Thread-safe wrapper: a Sudachi tokenizer object must not be shared between threads, but the
+    dictionary behind it can be and should be (each Dictionary costs ~100 MB; a server's thread
+    pool would otherwise load one per thread)."""
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._dictionary = None
+        self._dictionary_lock = threading.Lock()
 
     def _sudachi(self):
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            from sudachipy import Dictionary
+            with self._dictionary_lock:
+                if self._dictionary is None:
+                    from sudachipy import Dictionary
 
-            tok = self._local.tok = Dictionary(dict="core").tokenizer()
+                    self._dictionary = Dictionary(dict="core")
+            tok = self._local.tok = self._dictionary.tokenizer()
         return tok
 
     def tokens(self, text: str) -> list[str]:
