@@ -48,13 +48,12 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
     """Ingest PDFs (default: the corpus folder). Unchanged files are skipped."""
     from tqdm import tqdm
 
+    from ingest.manifest import ManifestError
     from ingest.pipeline import Ingestor
     from rag.store import EmbedderMismatch, StoreUnavailable
 
     settings = _settings()
     service = _service(settings)
-    if reset:
-        service.store.reset()
     bar = tqdm(total=0, unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(name: str, done: int, total: int) -> None:
@@ -64,9 +63,11 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         bar.refresh()
 
     try:
+        if reset:  # inside the try: an unwritable data folder is a message here too, not a traceback
+            service.store.reset()
         report = Ingestor(settings, service.store, service.embedder, service.tokenizer).run(
             list(paths) or None, prune=prune, progress=progress)
-    except (EmbedderMismatch, StoreUnavailable, FileNotFoundError, PermissionError) as exc:
+    except (EmbedderMismatch, StoreUnavailable, FileNotFoundError, PermissionError, ManifestError) as exc:
         bar.close()
         _fail(str(exc))
     except OSError as exc:
@@ -158,6 +159,11 @@ def serve(host: str, port: int) -> None:
     from rag.api import create_app
 
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+
+
+from evals.run import eval_command  # noqa: E402 - registered after the commands above
+
+main.add_command(eval_command, name="eval")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     top_k: int = Field(8, ge=1, le=50, description="Ranked sources returned with an answer.")
     candidates: int = Field(40, ge=5, description="Hits each retrieval leg contributes before fusion.")
     abstain_below: float = Field(0.30, description="Confidence under which a Japanese question is not answered "
-                                                   "(calibrated with `policyqa eval --calibrate`).")
+                                                   "(calibrated on the eval set, see evals/README.md).")
     abstain_below_english: float = Field(0.15, description="The same for English questions, whose evidence is "
                                                            "cross-lingual and scores lower.")
 

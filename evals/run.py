@@ -1,0 +1,326 @@
+"""``policyqa eval``: score the product and its baselines on eval datasets, side by side, in one run.
+
+The command reads the index the settings point at and never ingests: an eval that quietly built
+its own index would measure a corpus nobody serves. Every configuration answers every question
+through the same call users' requests go through, and ``evals.metrics`` scores them all alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from evals.baselines import CONFIG_NAMES, PRIMARY, Config, make_configs
+from evals.dataset import EvalCase, default_dataset
+from evals.metrics import (
+    MRR_DEPTH,
+    QuestionResult,
+    aggregate,
+    by_lang,
+    failed_call,
+    format_pages,
+    metric_names,
+    score_question,
+)
+
+if TYPE_CHECKING:
+    from rag.answer import PolicyQA
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ConfigRun:
+    """One configuration's results over all cases."""
+
+    name: str
+    description: str
+    results: list[QuestionResult]
+    k: int
+    setup_seconds: float = 0.0
+    warmup_seconds: float = 0.0
+    run_seconds: float = 0.0
+
+    @property
+    def metrics(self) -> dict[str, float | None]:
+        return aggregate(self.results, self.k)
+
+    @property
+    def by_lang(self) -> dict[str, dict[str, float | int | None]]:
+        return by_lang(self.results, self.k)
+
+    @property
+    def failures(self) -> list[QuestionResult]:
+        return [r for r in self.results if not r.answer_pass]
+
+    def summary(self) -> dict[str, Any]:
+        return {"description": self.description, "metrics": self.metrics, "by_lang": self.by_lang,
+                "n": len(self.results), "setup_s": round(self.setup_seconds, 2),
+                "warmup_s": round(self.warmup_seconds, 2), "run_s": round(self.run_seconds, 2)}
+
+
+@dataclass
+class EvalRun:
+    """A whole run; ``runs[0]`` is the primary configuration (the product when it was run)."""
+
+    runs: list[ConfigRun]
+    datasets: list[str]
+    k: int
+    top_k: int
+    seconds: float = 0.0
+    gate_failures: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def primary(self) -> ConfigRun:
+        return self.runs[0]
+
+    def metrics_by_config(self) -> dict[str, dict[str, float | None]]:
+        return {r.name: r.metrics for r in self.runs}
+
+    def to_json(self) -> dict[str, Any]:
+        """The eval JSON: the primary configuration at the top level, every configuration under "configs"."""
+        primary = self.primary
+        data: dict[str, Any] = {
+            "config": primary.name, "metrics": primary.metrics, "by_lang": primary.by_lang,
+            "n": len(primary.results), "per_question": [r.to_dict() for r in primary.results],
+            "configs": {r.name: r.summary() for r in self.runs},
+            "k": self.k, "top_k": self.top_k, "datasets": self.datasets, "seconds": round(self.seconds, 2),
+        }
+        if self.gate_failures is not None:
+            data["gate"] = {"passed": not self.gate_failures, "failures": self.gate_failures}
+        return data
+
+
+def order_configs(requested: Sequence[str], required: Sequence[str] = ()) -> list[str]:
+    """Requested names ("all" = every one) plus those the gate needs, product first, no repeats."""
+    names: list[str] = []
+    for name in requested:
+        names.extend(CONFIG_NAMES if name == "all" else [name])
+    names.extend(required)
+    names = list(dict.fromkeys(names)) or [PRIMARY]
+    if PRIMARY in names:
+        names.remove(PRIMARY)
+        names.insert(0, PRIMARY)
+    return names
+
+
+def _warm_up_questions(cases: Sequence[EvalCase]) -> list[str]:
+    """One question per language: first calls load models and build caches (the English term map
+    alone takes seconds), which is start-up cost, not the per-question latency being measured."""
+    seen: dict[str, str] = {}
+    for case in cases:
+        seen.setdefault(case.lang, case.question)
+    return list(seen.values())
+
+
+def run_config(config: Config, cases: Sequence[EvalCase], k: int, *, warm_up: bool = True,
+               progress: Progress | None = None) -> ConfigRun:
+    """Answer every case with one configuration, timing each call; a call that raises fails its case."""
+    run = ConfigRun(config.name, getattr(config, "description", ""), [], k)
+    if warm_up:
+        started = time.perf_counter()
+        for question in _warm_up_questions(cases):
+            with contextlib.suppress(Exception):  # the timed call of the same question records any failure
+                config.answer(question)
+        run.warmup_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for i, case in enumerate(cases, start=1):
+        t = time.perf_counter()
+        try:
+            answer = config.answer(case.question)
+        except Exception as exc:  # noqa: BLE001 - one broken question must not hide the other results
+            run.results.append(failed_call(case, exc, (time.perf_counter() - t) * 1000))
+        else:
+            run.results.append(score_question(case, answer, (time.perf_counter() - t) * 1000))
+        if progress:
+            progress(config.name, i, len(cases))
+    run.run_seconds = time.perf_counter() - started
+    return run
+
+
+def run_eval(service: PolicyQA, cases: Sequence[EvalCase], configs: Sequence[str], *, k: int = 5,
+             top_k: int | None = None, datasets: Sequence[str] = (), thresholds: dict | None = None,
+             progress: Progress | None = None) -> EvalRun:
+    """Run the named configurations over one service (its index, its embedder) and, with thresholds, gate."""
+    from evals.gate import check
+
+    started = time.perf_counter()
+    top_k = top_k or service.settings.top_k
+    run = EvalRun(runs=[], datasets=list(datasets), k=k, top_k=top_k)
+    for name in configs:
+        setup = time.perf_counter()
+        [config] = make_configs([name], service, top_k)
+        config_run = run_config(config, cases, k, progress=progress)
+        config_run.setup_seconds = time.perf_counter() - setup - config_run.warmup_seconds - config_run.run_seconds
+        run.runs.append(config_run)
+    run.seconds = time.perf_counter() - started
+    if thresholds is not None:
+        run.gate_failures = check(run.metrics_by_config(), thresholds)
+    return run
+
+
+# ------------------------------------------------------------------------------------------- text output
+
+
+def _cell(metric: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if metric.startswith("latency"):
+        return f"{value:.0f}"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"
+
+
+def metrics_table(columns: Sequence[tuple[str, dict[str, float | int | None]]], k: int, title: str = "metric"
+                  ) -> str:
+    """Metrics as rows, configurations as columns."""
+    names = metric_names(k)
+    width = max(len(title), *(len(n) for n in names)) + 2
+    col = [max(9, len(name) + 2) for name, _ in columns]
+    lines = [title.ljust(width) + "".join(name.rjust(w) for (name, _), w in zip(columns, col, strict=True))]
+    for metric in names:
+        lines.append(metric.ljust(width) + "".join(_cell(metric, m.get(metric)).rjust(w)
+                                                   for (_, m), w in zip(columns, col, strict=True)))
+    return "\n".join(lines)
+
+
+def render_summary(run: EvalRun) -> str:
+    """The side-by-side table, the same per language, and the primary configuration's failures."""
+    primary = run.primary
+    cases = [r.case for r in primary.results]
+    langs = Counter(c.lang for c in cases)
+    unanswerable = sum(c.abstain for c in cases)
+    out = [(f"{len(cases)} questions ({', '.join(f'{n} {lang}' for lang, n in langs.items())}; "
+            f"{len(cases) - unanswerable} answerable, {unanswerable} unanswerable) from "
+            f"{', '.join(Path(d).name for d in run.datasets)}; top_k {run.top_k}, hit@{run.k}, "
+            f"mrr@{MRR_DEPTH} over the ranked sources"),
+           "", metrics_table([(r.name, r.metrics) for r in run.runs], run.k)]
+    for lang in langs:
+        columns = [(r.name, r.by_lang.get(lang, {})) for r in run.runs]
+        out += ["", metrics_table(columns, run.k, title=f"{lang} ({langs[lang]})")]
+    out.append("")
+    out.append("time: " + ", ".join(f"{r.name} {r.run_seconds:.1f} s (+{r.setup_seconds + r.warmup_seconds:.1f} s "
+                                    f"setup)" for r in run.runs) + f"; total {run.seconds:.1f} s")
+    failures = primary.failures
+    out += ["", f"failing questions ({primary.name}): {len(failures)} of {len(primary.results)}"]
+    if failures:
+        kinds = Counter(r.failure for r in failures)
+        out.append("  by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
+        with_doc = len({d for r in primary.results for d, _ in r.retrieved + list(r.case.expected_pages)}) > 1
+        for r in failures:
+            expected = sorted(r.case.expected_pages, key=lambda p: (p[0], p[1]))
+            out.append(f"  {r.case.id} [{r.case.lang}] {r.failure}: {r.diagnosis}")
+            out.append(f"      Q: {r.case.question}")
+            out.append(f"      expected {format_pages(expected, with_doc) or '(abstain)'} | retrieved "
+                       f"{format_pages(r.retrieved[:MRR_DEPTH], with_doc) or '-'} | cited "
+                       f"{format_pages(r.cited, with_doc) or '-'}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------- command
+
+
+def _stderr_progress() -> Progress | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(name: str, done: int, total: int) -> None:
+        click.echo(f"\r  {name}: {done}/{total}", nl=done == total, err=True)
+
+    return show
+
+
+@click.command("eval")
+@click.option("--dataset", "datasets", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Eval JSONL file (repeatable). Default: the bundled econsec-deck.jsonl.")
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, MRR_DEPTH),
+              help="The k of hit@k.")
+@click.option("--top-k", "top_k", default=None, type=click.IntRange(1, 50),
+              help="Sources each configuration returns. Default: the service setting (POLICYQA_TOP_K).")
+@click.option("--config", "configs", multiple=True, type=click.Choice([*CONFIG_NAMES, "all"]),
+              help="Configuration to run (repeatable; 'all' = every one). Default: product.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the eval JSON here.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write an HTML report with a chart into this folder.")
+@click.option("--gate", is_flag=True,
+              help="Check evals/thresholds.toml (running the configurations it names) and exit 1 if it fails.")
+def eval_command(datasets: tuple[Path, ...], k: int, top_k: int | None, configs: tuple[str, ...],
+                 json_out: Path | None, report_dir: Path | None, gate: bool) -> None:
+    """Score answers and retrieval on eval datasets, configurations side by side."""
+    from evals.dataset import DatasetError, load_datasets
+    from evals.gate import load_thresholds, required_configs
+    from rag.answer import PolicyQA
+    from rag.embedders import EmbedderError
+    from rag.settings import Settings
+    from rag.store import EmbedderMismatch, StoreUnavailable
+
+    def fail(message: str, code: int = 2) -> None:
+        click.secho(f"error: {message}", fg="red", err=True)
+        sys.exit(code)
+
+    paths = list(datasets) or [default_dataset()]
+    try:
+        cases = load_datasets(paths)
+    except DatasetError as exc:
+        fail(f"invalid eval dataset: {exc}")
+    thresholds = None
+    if gate:
+        try:
+            thresholds = load_thresholds()
+        except (OSError, ValueError) as exc:
+            fail(f"cannot read the gate thresholds: {exc}")
+    names = order_configs(configs, required_configs(thresholds) if thresholds else ())
+    added = [n for n in names if n not in order_configs(configs)]
+    if added:
+        click.echo(f"note: also running {', '.join(added)}: the gate compares them", err=True)
+
+    settings = Settings()
+    try:
+        service = PolicyQA(settings)
+        documents = service.documents()
+    except (StoreUnavailable, EmbedderMismatch, EmbedderError) as exc:
+        fail(str(exc))
+    if not documents:
+        where = settings.chroma_url or settings.chroma_path
+        fail(f"the index at {where} holds no documents: run `policyqa ingest` first")
+    wanted = {doc for case in cases for doc, _ in case.expected_pages}
+    absent = sorted(wanted - set(documents))
+    if absent:
+        click.secho(f"warning: the datasets expect documents that are not in the index: {', '.join(absent)} "
+                    "(their questions cannot pass)", fg="yellow", err=True)
+
+    from evals.baselines import BaselineError
+
+    try:
+        run = run_eval(service, cases, names, k=k, top_k=top_k, datasets=[str(p) for p in paths],
+                       thresholds=thresholds, progress=_stderr_progress())
+    except BaselineError as exc:
+        fail(str(exc))
+    click.echo(render_summary(run))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        click.echo(f"\nJSON: {json_out}")
+    if report_dir:
+        from evals.report import write_report
+
+        click.echo(f"report: {write_report(run, report_dir)}")
+    if run.gate_failures is not None:
+        if run.gate_failures:
+            click.secho("\ngate FAILED:", fg="red", bold=True)
+            for failure in run.gate_failures:
+                click.secho(f"  - {failure}", fg="red")
+            sys.exit(1)
+        click.secho("\ngate passed", fg="green", bold=True)
