@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DECK_ID, DECK_PDF, free_port
+from conftest import DECK_ID, DECK_PDF
+
+from evals.load import ServeProcess as BenchServeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -42,56 +41,15 @@ def tail(path: Path, n: int = 60) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
 
 
-@dataclass
-class ServeProcess:
-    """`policyqa serve` on 127.0.0.1:<free port>, started in ``workdir`` (so no stray .env applies)."""
+class ServeProcess(BenchServeProcess):
+    """The benchmark's `policyqa serve` process, with the tests' start-up limit and an HTTP client."""
 
-    env: dict[str, str]
-    workdir: Path
-    name: str = "serve"
-    proc: subprocess.Popen | None = None
-    port: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log(self) -> Path:
-        return self.workdir / f"{self.name}.log"
-
-    def start(self) -> ServeProcess:
-        return self.launch().wait_until_up()
-
-    def launch(self) -> ServeProcess:
-        self.port = free_port()
-        exe = Path(sys.executable).with_name("policyqa")
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                         env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT)
-        return self
+    def start(self, path: str = "/healthz", timeout_s: float = STARTUP_TIMEOUT_S) -> ServeProcess:
+        return super().start(path, timeout_s)
 
     def wait_until_up(self) -> ServeProcess:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            assert self.proc.poll() is None, f"{self.name} exited with {self.proc.returncode}:\n{tail(self.log)}"
-            assert time.monotonic() < deadline, f"{self.name} did not come up:\n{tail(self.log)}"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        self.wait_until("/healthz", STARTUP_TIMEOUT_S)
+        return self
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60)
