@@ -161,7 +161,10 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
 
 
-from evals.run import eval_command  # noqa: E402 - registered after the commands above
+from evals.bench import bench_command  # registered after the commands above
+
+main.add_command(bench_command, name="bench")
+from evals.run import eval_command
 
 main.add_command(eval_command, name="eval")
 
