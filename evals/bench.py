@@ -506,6 +506,11 @@ def _fmt(value, unit: str = "", digits: int = 1) -> str:
     return f"{value}{unit}"
 
 
+def _p50_p95(latencies: Callable[[dict], dict]) -> Callable[[dict], str]:
+    """A table cell "p50 / p95 ms" for the latency summary that ``latencies`` picks from a row."""
+    return lambda r: f"{_fmt(latencies(r)['p50_ms'])} / {_fmt(latencies(r)['p95_ms'], ' ms')}"
+
+
 def format_table(result: dict) -> str:
     rows = result["sizes"]
     header = ["", *[f"{r['pages']:,} pages" for r in rows]]
@@ -532,18 +537,14 @@ def format_table(result: dict) -> str:
     add("  naive llama-index pages/s", lambda r: _fmt(r["naive"]["ingest"]["pages_per_s"]))
     add("  product vs naive (pages/s)", lambda r: _fmt(r["vs_naive"]["ingest_pages_per_s"], "x", 2))
     add("no-change re-ingest, wall", lambda r: _fmt(r["ingest"]["nochange"]["wall_s"], " s"))
-    add("search() p50 / p95", lambda r: f"{_fmt(r['inprocess']['search']['p50_ms'])} / "
-                                       f"{_fmt(r['inprocess']['search']['p95_ms'], ' ms')}")
-    add("answer() p50 / p95", lambda r: f"{_fmt(r['inprocess']['answer']['p50_ms'])} / "
-                                       f"{_fmt(r['inprocess']['answer']['p95_ms'], ' ms')}")
-    add("naive retrieve() p50 / p95", lambda r: f"{_fmt(r['naive']['retrieve']['p50_ms'])} / "
-                                               f"{_fmt(r['naive']['retrieve']['p95_ms'], ' ms')}")
+    add("search() p50 / p95", _p50_p95(lambda r: r["inprocess"]["search"]))
+    add("answer() p50 / p95", _p50_p95(lambda r: r["inprocess"]["answer"]))
+    add("naive retrieve() p50 / p95", _p50_p95(lambda r: r["naive"]["retrieve"]))
     add("  search speed-up vs naive p50/p95", lambda r: f"{_fmt(r['vs_naive']['search_p50_speedup'], 'x', 2)} / "
                                                       f"{_fmt(r['vs_naive']['search_p95_speedup'], 'x', 2)}")
     add("  answer speed-up vs naive p50/p95", lambda r: f"{_fmt(r['vs_naive']['answer_p50_speedup'], 'x', 2)} / "
                                                       f"{_fmt(r['vs_naive']['answer_p95_speedup'], 'x', 2)}")
-    add("HTTP /v1/answer p50 / p95", lambda r: f"{_fmt(r['http']['answer']['p50_ms'])} / "
-                                              f"{_fmt(r['http']['answer']['p95_ms'], ' ms')}")
+    add("HTTP /v1/answer p50 / p95", _p50_p95(lambda r: r["http"]["answer"]))
     add("peak RSS ingest / serve", lambda r: f"{_fmt(r['ingest']['cold']['peak_rss_mb'], '', 0)} / "
                                             f"{_fmt(r['http']['serve_rss_mb'], ' MiB', 0)}")
     add("naive peak RSS (ingest+query)", lambda r: _fmt(r["naive"]["ingest"]["peak_rss_mb"], " MiB", 0))
