@@ -10,18 +10,21 @@ import time
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from ingest.text import has_japanese
 from rag.crosslingual import TermTranslator
 from rag.embedders import Embedder, load_embedder
 from rag.extractive import Composition, Evidence, ExtractiveComposer
+from rag.memo import Memo
 from rag.retrieval import HybridRetriever, RankedChunk
 from rag.settings import Settings
 from rag.store import DocumentRecord, Store
 from rag.tokenize import Tokenizer
 
 COMPOSE_CHUNKS = 20
+LINE_MEMO_SIZE = 20_000  # entries; a line's vector is 2 KiB, so at most ~40 MiB
 ABSTAIN_JA = "資料中に該当する記述が見つかりませんでした。"
 ABSTAIN_EN = "No passage in the documents answers this question."
 
@@ -80,7 +83,10 @@ class PolicyQA:
         cache = settings.data_dir / "cache" / f"terms-{_slug(self.embedder.name)}.npz"
         self.retriever = HybridRetriever(self.store, self.embedder, self.tokenizer,
                                          candidates=settings.candidates, translator=TermTranslator(self.embedder, cache))
-        self.composer = ExtractiveComposer(self.tokenizer.tokens, self.retriever.query_terms,
+        # Page lines recur across questions (the same pages answer many): remember their tokens and vectors.
+        self._line_tokens: Memo[str, tuple[str, ...]] = Memo(LINE_MEMO_SIZE)
+        self._line_vectors: Memo[str, np.ndarray] = Memo(LINE_MEMO_SIZE)
+        self.composer = ExtractiveComposer(self._tokens_of_line, self.retriever.query_terms,
                                            self.retriever.keyword.idf, self._unit_similarity)
         self._llm = None
 
@@ -175,8 +181,11 @@ class PolicyQA:
             self._llm = make_llm(self.settings)
         return self._llm
 
+    def _tokens_of_line(self, text: str) -> tuple[str, ...]:
+        return self._line_tokens(text, lambda t: tuple(self.tokenizer.tokens(t)))
+
     def _unit_similarity(self, question: str, texts: list[str]) -> list[float]:
-        vectors = self.embedder.embed(texts)
+        vectors = np.vstack(self._line_vectors.many(texts, lambda missing: list(self.embedder.embed(missing))))
         return [float(v) for v in vectors @ self.retriever.query_vector(question)]
 
 

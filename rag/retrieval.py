@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 import bm25s
 import numpy as np
 
-from ingest.text import has_japanese, normalize
+from ingest.text import has_japanese
 from rag.crosslingual import TermTranslator
 from rag.embedders import Embedder
+from rag.memo import Memo
 from rag.store import Store, StoredChunk
 from rag.tokenize import Tokenizer
 
@@ -142,21 +143,13 @@ class HybridRetriever:
         self.tokenizer = tokenizer
         self.keyword = KeywordIndex(store, tokenizer)
         self.candidates = candidates
-        self._vectors: dict[str, np.ndarray] = {}
-        self._vector_lock = threading.Lock()
+        self._vectors: Memo[str, np.ndarray] = Memo(512)
+        self._english_terms: Memo[tuple[str | None, str], tuple[str, ...]] = Memo(512)
         self._translated_revision: str | None = None
 
     def query_vector(self, text: str) -> np.ndarray:
         """Questions are embedded once per request however many steps use them (and repeats are free)."""
-        with self._vector_lock:
-            vector = self._vectors.get(text)
-        if vector is None:
-            vector = self.embedder.embed([text])[0]
-            with self._vector_lock:
-                self._vectors[text] = vector
-                while len(self._vectors) > 512:
-                    self._vectors.pop(next(iter(self._vectors)))
-        return vector
+        return self._vectors(text, lambda t: self.embedder.embed([t])[0])
 
     def dense(self, question: str, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
         return self.store.query(self.query_vector(question), n, doc_ids)
@@ -167,14 +160,15 @@ class HybridRetriever:
 
     def query_terms(self, question: str) -> list[str]:
         """Keyword-leg terms; an English question also gets the Japanese terms its words map to."""
-        terms = self.tokenizer.query_tokens(question)
-        if self.translator is not None and not has_japanese(question):
-            state = self.keyword.refresh()
-            if self._translated_revision != state.revision:
-                self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
-                self._translated_revision = state.revision
-            terms = terms + self.tokenizer.loanwords(question) + self.translator.translate(question)
-        return terms
+        if self.translator is None or has_japanese(question):
+            return self.tokenizer.query_tokens(question)
+        state = self.keyword.refresh()
+        if self._translated_revision != state.revision:
+            self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
+            self._translated_revision = state.revision
+        # Retrieval and composition both ask; translating twice would double the question's cost.
+        return list(self._english_terms((state.revision, question), lambda key: tuple(
+            self.tokenizer.query_tokens(key[1]) + self.tokenizer.loanwords(key[1]) + self.translator.translate(key[1]))))
 
     def retrieve(self, question: str, *, top_k: int = 8, doc_ids: Sequence[str] | None = None,
                  legs: str = "hybrid", timings: dict[str, float] | None = None) -> list[RankedChunk]:
@@ -222,25 +216,47 @@ class HybridRetriever:
                 dense_rank=entry.get("dense_rank"), keyword_rank=entry.get("keyword_rank"),
                 dense_similarity=entry.get("dense_similarity"), keyword_score=entry.get("keyword_score"),
                 gen=record.gen))
-        return collapse_duplicates(ranked)[:top_k]
+        return collapse_duplicates(ranked, limit=top_k)
 
 
-def _shingles(text: str, n: int = 3) -> set[str]:
-    norm = normalize(text)
-    return {norm[i:i + n] for i in range(max(1, len(norm) - n + 1))}
+SIGNATURE_BITS = 1 << 16
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def collapse_duplicates(ranked: list[RankedChunk], threshold: float = 0.85) -> list[RankedChunk]:
-    """Keep the best-ranked of chunks whose texts are near-identical; remember where the others were."""
-    kept: list[tuple[RankedChunk, set[str]]] = []
+def shingle_signature(text: str) -> np.ndarray:
+    """The text's character 3-grams hashed into a fixed bit set (whitespace and case ignored),
+    packed into 64-bit words.
+
+    Two near-identical chunks share almost all bits, and a few hundred 3-grams in 65,536 bits
+    rarely collide. Vectorised, this costs a fifth of building sets of 3-gram strings."""
+    codes = np.frombuffer("".join(text.split()).lower().encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    bits = np.zeros(SIGNATURE_BITS, dtype=bool)
+    if len(codes) >= 3:
+        hashed = ((codes[:-2] << np.uint64(42)) ^ (codes[1:-1] << np.uint64(21)) ^ codes[2:]) * _MIX
+        bits[(hashed >> np.uint64(48)).astype(np.intp)] = True
+    elif len(codes):
+        bits[int(codes.sum()) % SIGNATURE_BITS] = True
+    return np.packbits(bits).view(np.uint64)
+
+
+def collapse_duplicates(ranked: list[RankedChunk], threshold: float = 0.85,
+                        limit: int | None = None) -> list[RankedChunk]:
+    """Keep the best-ranked of chunks whose texts are near-identical; remember where the others were.
+
+    Stops once ``limit`` chunks are kept: comparing the whole candidate list would cost more than
+    the retrieval itself, for chunks nobody will see."""
+    kept: list[tuple[RankedChunk, np.ndarray, int, list[tuple[str, int]]]] = []
     for chunk in ranked:
-        grams = _shingles(chunk.text)
-        for i, (other, other_grams) in enumerate(kept):
-            overlap = len(grams & other_grams) / max(1, min(len(grams), len(other_grams)))
-            if overlap >= threshold and abs(len(grams) - len(other_grams)) <= 0.3 * max(len(grams), 1):
-                kept[i] = (replace(other, duplicate_pages=other.duplicate_pages + ((chunk.doc_id, chunk.page),)),
-                           other_grams)
+        if limit is not None and len(kept) >= limit:
+            break
+        bits = shingle_signature(chunk.text)
+        count = int(np.bitwise_count(bits).sum())
+        for other, other_bits, other_count, duplicates in kept:
+            if abs(count - other_count) > 0.3 * max(count, 1):
+                continue
+            if int(np.bitwise_count(bits & other_bits).sum()) >= threshold * max(1, min(count, other_count)):
+                duplicates.append((chunk.doc_id, chunk.page))
                 break
         else:
-            kept.append((chunk, grams))
-    return [c for c, _ in kept]
+            kept.append((chunk, bits, count, []))
+    return [replace(c, duplicate_pages=c.duplicate_pages + tuple(d)) if d else c for c, _, _, d in kept]

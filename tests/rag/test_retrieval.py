@@ -69,3 +69,25 @@ def test_keyword_index_follows_another_process(settings, embedder, make_pdf):
 
     assert [h.doc_id for h in service.search("ペロブスカイト", legs="keyword")][:1] == ["second"]
     assert "second" in {h.doc_id for h in service.search("ペロブスカイト太陽電池の量産", legs="dense")}
+
+
+def _ranked(chunk_id: str, text: str, page: int):
+    from rag.retrieval import RankedChunk
+
+    return RankedChunk(chunk_id=chunk_id, doc_id="d", doc_title="t", doc_date="", page=page, text=text, start=0,
+                       end=len(text), score=1.0 / page)
+
+
+def test_collapse_keeps_the_best_ranked_of_near_duplicates_and_stops_at_the_limit():
+    from rag.retrieval import collapse_duplicates
+
+    base = "特定重要物資として、半導体、蓄電池、重要鉱物など12の物資を指定し、安定供給の確保に取り組む。" * 3
+    variant = base.replace("12の物資", "１２の物資")  # one word differs, widths differ: still the same slide
+    other = "経済安全保障推進法は、サプライチェーン強靱化と基幹インフラの安全性確保を柱とする法律である。" * 3
+    third = "先端的な重要技術の研究開発を官民で進め、特許出願の非公開制度を設けた。" * 3
+    ranked = [_ranked("a", base, 1), _ranked("b", variant, 2), _ranked("c", other, 3), _ranked("d", third, 4)]
+
+    kept = collapse_duplicates(ranked)
+    assert [c.chunk_id for c in kept] == ["a", "c", "d"]
+    assert kept[0].duplicate_pages == (("d", 2),)
+    assert [c.chunk_id for c in collapse_duplicates(ranked, limit=2)] == ["a", "c"]
