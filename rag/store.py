@@ -258,11 +258,15 @@ class Store:
             offset += _BATCH
 
     def _commit(self, records: list[tuple[str, dict, str]]) -> None:
-        """One atomic upsert of registry records plus a fresh revision."""
+        """Registry records plus a fresh revision. Up to ``_BATCH`` records go in one atomic upsert
+        together with the revision; longer lists (a document's page records) continue in further
+        upserts, which is fine for records that nothing names live yet."""
         revision = uuid.uuid4().hex
-        records = records + [("state", {"kind": "state", "revision": revision}, "")]
-        self._registry.upsert(ids=[r[0] for r in records], metadatas=[r[1] for r in records],
-                              documents=[r[2] for r in records], embeddings=[_DUMMY_VECTOR] * len(records))
+        records = [("state", {"kind": "state", "revision": revision}, "")] + records
+        for i in range(0, len(records), _BATCH):
+            batch = records[i:i + _BATCH]
+            self._registry.upsert(ids=[r[0] for r in batch], metadatas=[r[1] for r in batch],
+                                  documents=[r[2] for r in batch], embeddings=[_DUMMY_VECTOR] * len(batch))
         self._own_revisions.append(revision)
         self._snapshot = None
 
@@ -318,18 +322,20 @@ class Store:
 
     def write_document(self, record: DocumentRecord, pages: Sequence[str], ids: Sequence[str],
                        texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
-        """Write a new generation invisibly, then make it live in one atomic step."""
+        """Write a new generation invisibly, then make it live in one atomic step.
+
+        The pending marker goes in the same upsert as the first page records, before any chunk:
+        whatever a crash leaves of this generation is marked, and the next ``collect_garbage``
+        removes it. Readers never see it either way, since only the final commit names it live.
+        Markers of generations that went live, and replaced generations, are removed by the
+        caller's ``collect_garbage`` once per ingest run: each Chroma write has a fixed cost that
+        grows with the index, so a document takes three writes, not six."""
         previous = self.snapshot().documents.get(record.doc_id)
         with self._calls():
-            self._commit([(f"pending:{record.gen}", {"kind": "pending", "gen": record.gen,
-                                                      "doc_id": record.doc_id}, "")])
-            page_ids = [f"page:{record.gen}:{n}" for n in range(1, len(pages) + 1)]
-            page_meta = [{"kind": "page", "gen": record.gen, "doc_id": record.doc_id, "page": n}
-                         for n in range(1, len(pages) + 1)]
-            for i in range(0, len(page_ids), _BATCH):
-                self._registry.upsert(ids=page_ids[i:i + _BATCH], documents=list(pages[i:i + _BATCH]),
-                                      metadatas=page_meta[i:i + _BATCH],
-                                      embeddings=[_DUMMY_VECTOR] * len(page_ids[i:i + _BATCH]))
+            marker = (f"pending:{record.gen}", {"kind": "pending", "gen": record.gen, "doc_id": record.doc_id}, "")
+            page_records = [(f"page:{record.gen}:{n}", {"kind": "page", "gen": record.gen, "doc_id": record.doc_id,
+                                                         "page": n}, text) for n, text in enumerate(pages, start=1)]
+            self._commit([marker] + page_records)  # readers learn of the pending generation: hidden
             for i in range(0, len(ids), _BATCH):
                 self._chunks.upsert(ids=list(ids[i:i + _BATCH]), documents=list(texts[i:i + _BATCH]),
                                     metadatas=list(metadatas[i:i + _BATCH]),
@@ -339,7 +345,6 @@ class Store:
                 commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
                                                             "doc_id": record.doc_id}, ""))
             self._commit(commit)
-        self.collect_garbage()
 
     def update_record(self, record: DocumentRecord) -> bool:
         """Change a live document's metadata (e.g. its file moved) without rewriting its chunks.
@@ -364,26 +369,25 @@ class Store:
         return True
 
     def collect_garbage(self) -> int:
-        """Delete generations that are marked pending/retired and are not live; returns how many."""
+        """Delete generations that are marked pending/retired and are not live, then the markers;
+        returns how many generations went. Batched: one delete per kind of record, whatever the count."""
         snap = self.snapshot()
         live = {d.gen for d in snap.documents.values()}
-        removed = 0
         with self._calls():
             markers = [m for kind in ("pending", "retired")
                        for m in self._get_all(self._registry, {"kind": kind}, include=["metadatas"])]
-            for marker in markers:
-                gen = marker["gen"]
-                if gen not in live:
-                    self._chunks.delete(where={"gen": gen})
-                    self._registry.delete(where={"$and": [{"kind": "page"}, {"gen": gen}]})
-                    removed += 1
-                self._registry.delete(ids=[marker["id"]])
+            dead = sorted({m["gen"] for m in markers} - live)
+            for i in range(0, len(dead), _BATCH):
+                gens = dead[i:i + _BATCH]
+                self._chunks.delete(where={"gen": {"$in": gens}})
+                self._registry.delete(where={"$and": [{"kind": "page"}, {"gen": {"$in": gens}}]})
             tombstones = [m["id"] for m in self._get_all(self._registry, {"kind": "doc"}, include=["metadatas"])
                           if not m.get("gen")]
-            if tombstones:
-                self._registry.delete(ids=tombstones)
-            removed += self._sweep_unclaimed_chunks(snap)
-            if markers or tombstones:
+            spent = [m["id"] for m in markers] + tombstones
+            for i in range(0, len(spent), _BATCH):
+                self._registry.delete(ids=spent[i:i + _BATCH])
+            removed = len(dead) + self._sweep_unclaimed_chunks(snap)
+            if spent:
                 self._commit([])
         return removed
 
