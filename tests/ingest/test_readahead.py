@@ -1,0 +1,51 @@
+"""Reading PDFs ahead in worker processes: same results, same order, problems as values."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from ingest_helpers import DOC_PAGES, MakePdf, write_bad_files
+
+from ingest.pdf import PdfDocument, PdfProblem
+from ingest.readahead import read_ahead
+
+
+def _corpus(make_pdf: MakePdf, folder: Path) -> list[Path]:
+    good = [make_pdf(folder / f"{doc_id}.pdf", pages) for doc_id, pages in DOC_PAGES.items()]
+    bad = write_bad_files(make_pdf, folder / "bad")
+    return [good[0], bad["encrypted"], good[1], bad["truncated"], good[2], bad["corrupt"]]
+
+
+def _outcome(item) -> tuple:
+    document, seconds = item
+    assert seconds >= 0
+    if isinstance(document, PdfProblem):
+        return ("problem", document.code, document.message)
+    assert isinstance(document, PdfDocument)
+    return ("pages", tuple(document.pages), document.metadata_title)
+
+
+def test_workers_read_the_same_as_the_ingest_process_in_input_order(tmp_path: Path, make_pdf: MakePdf) -> None:
+    paths = _corpus(make_pdf, tmp_path)
+    here = [_outcome(item) for item in read_ahead(paths, workers=0)]
+    ahead = [_outcome(item) for item in read_ahead(paths, workers=1)]
+    assert ahead == here
+    assert [o[0] for o in here] == ["pages", "problem", "pages", "problem", "pages", "problem"]
+    assert [o[1] for o in here if o[0] == "problem"] == ["encrypted", "truncated", "corrupt"]
+
+
+def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Path, make_pdf: MakePdf) -> None:
+    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文\n\n第{n}章の内容である。"] * 40) for n in range(8)]
+    reading = read_ahead(paths, workers=1)
+    results = [_outcome(next(reading))]
+    for child in multiprocessing.active_children():  # the reader process, mid-way through the files
+        child.kill()
+    results += [_outcome(item) for item in reading]
+
+    assert len(results) == len(paths)
+    failed = [r for r in results if r[0] == "problem"]
+    assert len(failed) == 1  # the file being read when it died
+    assert all(r[1] == "unreadable" and "reader process died" in r[2] for r in failed)
+    assert results[-1][0] == "pages"  # files after the crash are read in this process
+    assert all(r[1][0].startswith(f"資料{n}") for n, r in enumerate(results) if r[0] == "pages")
