@@ -152,8 +152,7 @@ class PolicyQA:
         wanted: dict[tuple[str, str], set[int]] = {}
         for chunk in ranked:
             wanted.setdefault((chunk.doc_id, chunk.gen), set()).add(chunk.page)
-        texts = {(doc_id, p): text for (doc_id, gen), pages in wanted.items()
-                 for p, text in self.store.page_texts(doc_id, sorted(pages), gen=gen or None).items()}
+        texts = self.store.pages_of_generations({key: sorted(pages) for key, pages in wanted.items()})
         return lambda doc_id, page: texts.get((doc_id, page))
 
     @staticmethod

@@ -22,7 +22,7 @@ from ingest.text import has_japanese
 from rag.crosslingual import TermTranslator
 from rag.embedders import Embedder
 from rag.memo import Memo
-from rag.store import Store, StoredChunk
+from rag.store import RegistrySnapshot, Store, StoredChunk
 from rag.tokenize import Tokenizer
 
 RRF_K = 10
@@ -62,6 +62,7 @@ class RankedChunk:
 class _KeywordState:
     revision: str | None = None
     chunks: list[StoredChunk] = field(default_factory=list)
+    by_id: dict[str, StoredChunk] = field(default_factory=dict)
     by_gen: dict[str, list[StoredChunk]] = field(default_factory=dict)
     bm25: bm25s.BM25 | None = None
     idf: dict[str, float] = field(default_factory=dict)
@@ -78,8 +79,8 @@ class KeywordIndex:
         self._lock = threading.Lock()
         self.last_refresh_ms: float = 0.0
 
-    def refresh(self) -> _KeywordState:
-        snap = self._store.snapshot()
+    def refresh(self, snap: RegistrySnapshot | None = None) -> _KeywordState:
+        snap = snap or self._store.snapshot()
         state = self._state
         if state.revision == snap.revision:
             return state
@@ -92,7 +93,8 @@ class KeywordIndex:
             for gen in live - by_gen.keys():
                 by_gen[gen] = self._store.chunks_of_generation(gen)
             chunks = [c for gen in sorted(by_gen) for c in by_gen[gen]]
-            new = _KeywordState(revision=snap.revision, chunks=chunks, by_gen=by_gen)
+            new = _KeywordState(revision=snap.revision, chunks=chunks, by_gen=by_gen,
+                                by_id={c.chunk_id: c for c in chunks})
             corpus = [c.metadata.get("tokens", "").split() for c in chunks]
             if chunks:
                 new.bm25 = bm25s.BM25()
@@ -111,9 +113,9 @@ class KeywordIndex:
         state = self._state
         return state.idf.get(token, math.log(1 + (len(state.chunks) + 0.5) / 0.5) if state.chunks else 1.0)
 
-    def search(self, query_tokens: Sequence[str], n: int, doc_ids: Sequence[str] | None = None
-               ) -> list[tuple[StoredChunk, float]]:
-        state = self.refresh()
+    def search(self, query_tokens: Sequence[str], n: int, doc_ids: Sequence[str] | None = None,
+               snap: RegistrySnapshot | None = None) -> list[tuple[StoredChunk, float]]:
+        state = self.refresh(snap)
         if state.bm25 is None:
             return []
         known = [t for t in query_tokens if t in state.bm25.vocab_dict]
@@ -151,12 +153,25 @@ class HybridRetriever:
         """Questions are embedded once per request however many steps use them (and repeats are free)."""
         return self._vectors(text, lambda t: self.embedder.embed([t])[0])
 
-    def dense(self, question: str, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
-        return self.store.query(self.query_vector(question), n, doc_ids)
+    def dense(self, question: str, n: int, doc_ids: Sequence[str] | None = None,
+              snap: RegistrySnapshot | None = None) -> list[StoredChunk]:
+        """Nearest live chunks. Their texts come from the keyword index, which holds every live
+        chunk; only chunks it does not know yet (a commit since its refresh) are read from the store."""
+        snap = snap or self.store.snapshot()
+        hits = self.store.nearest(self.query_vector(question), n, doc_ids, snap)
+        known = self.keyword.refresh(snap).by_id
+        missing = [cid for cid, _ in hits if cid not in known]
+        fetched = self.store.chunks_by_id(missing)
+        out = []
+        for cid, similarity in hits:
+            chunk = known.get(cid) or fetched.get(cid)
+            if chunk is not None and snap.is_live(chunk.doc_id, chunk.metadata.get("gen", "")):
+                out.append(replace(chunk, similarity=similarity))
+        return out
 
-    def keyword_search(self, question: str, n: int, doc_ids: Sequence[str] | None = None
-                       ) -> list[tuple[StoredChunk, float]]:
-        return self.keyword.search(self.query_terms(question), n, doc_ids)
+    def keyword_search(self, question: str, n: int, doc_ids: Sequence[str] | None = None,
+                       snap: RegistrySnapshot | None = None) -> list[tuple[StoredChunk, float]]:
+        return self.keyword.search(self.query_terms(question), n, doc_ids, snap)
 
     def query_terms(self, question: str) -> list[str]:
         """Keyword-leg terms; an English question also gets the Japanese terms its words map to."""
@@ -180,11 +195,11 @@ class HybridRetriever:
             keyword: list[tuple[StoredChunk, float]] = []
             if legs in ("hybrid", "dense"):
                 t = time.perf_counter()
-                dense = self.dense(question, self.candidates, doc_ids)
+                dense = self.dense(question, self.candidates, doc_ids, snap)
                 timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if legs in ("hybrid", "keyword"):
                 t = time.perf_counter()
-                keyword = self.keyword_search(question, self.candidates, doc_ids)
+                keyword = self.keyword_search(question, self.candidates, doc_ids, snap)
                 timings["keyword_ms"] = (time.perf_counter() - t) * 1000
             # Each leg reads the registry on its own: a commit in between (a document replaced by
             # another thread or process) would leave the legs and ``snap`` disagreeing on which

@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -271,21 +271,37 @@ class Store:
         self._snapshot = None
 
     # ------------------------------------------------------------------ reads
-    def query(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
-        snap = self.snapshot()
+    def nearest(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None,
+                snap: RegistrySnapshot | None = None) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the nearest chunks, hidden generations excluded.
+
+        Ids only: fetching the texts and metadata of 40 hits costs three times the vector search,
+        and the caller usually holds them already (the keyword index keeps every live chunk)."""
+        snap = snap or self.snapshot()
         if not snap.documents:
             return []
         with self._calls():
             where = _where({"gen": {"$nin": sorted(snap.hidden_gens)}} if snap.hidden_gens else None,
                            {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None)
             got = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                                     n_results=n, where=where, include=["documents", "metadatas", "distances"])
-        hits = []
-        for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
-                                         got["distances"][0]):
-            if snap.is_live(meta["doc_id"], meta["gen"]):
-                hits.append(StoredChunk(cid, meta["doc_id"], int(meta["page"]), text, meta, 1.0 - float(dist)))
-        return hits
+                                     n_results=n, where=where, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        with self._calls():
+            got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return {cid: StoredChunk(cid, meta["doc_id"], int(meta["page"]), text, meta)
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def query(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
+        """The nearest live chunks with their texts, in one consistent registry view."""
+        snap = self.snapshot()
+        hits = self.nearest(vector, n, doc_ids, snap)
+        chunks = self.chunks_by_id([cid for cid, _ in hits])
+        return [replace(chunks[cid], similarity=sim) for cid, sim in hits
+                if cid in chunks and snap.is_live(chunks[cid].doc_id, chunks[cid].metadata.get("gen", ""))]
 
     def chunks_of_generation(self, gen: str) -> list[StoredChunk]:
         with self._calls():
@@ -307,6 +323,16 @@ class Store:
             got = self._registry.get(ids=[f"page:{gen}:{p}" for p in pages], include=["documents",
                                                                                       "metadatas"])
         return {int(m["page"]): d for d, m in zip(got["documents"], got["metadatas"])}
+
+    def pages_of_generations(self, wanted: dict[tuple[str, str], Sequence[int]]) -> dict[tuple[str, int], str]:
+        """Page texts for (doc_id, generation) -> page numbers, in one read: an answer quotes
+        pages of several documents, each read costs a round trip."""
+        ids = [f"page:{gen}:{p}" for (_doc_id, gen), pages in wanted.items() for p in pages]
+        if not ids:
+            return {}
+        with self._calls():
+            got = self._registry.get(ids=ids, include=["documents", "metadatas"])
+        return {(m["doc_id"], int(m["page"])): d for d, m in zip(got["documents"], got["metadatas"])}
 
     # ------------------------------------------------------------------ writes
     @contextmanager
