@@ -1,8 +1,9 @@
 """The benchmark and load harnesses run end to end (smoke tests: no speed is asserted here).
 
-* `policyqa bench --sizes 64` builds a one-document synthetic corpus, runs every phase (cold and
-  no-change ingest, in-process search/answer, HTTP, a short load, the naive llama-index
-  baseline, the extraction profile) and writes JSON with every key the docs and the table use.
+* `policyqa bench --sizes 1000` builds the 1,000-page synthetic corpus (16 PDFs), runs every phase
+  (cold and no-change ingest, in-process search/answer, HTTP, a 16-client load, the naive
+  llama-index baseline, the extraction profile) and writes JSON with every key the docs and the
+  table use; its table goes into the CI log.
 * `evals.load.run_load` against a real `policyqa serve` over the bundled deck: a short burst of
   concurrent /v1/answer requests with zero errors (CI's short version of the 16 x 60 s load test).
 """
@@ -55,29 +56,35 @@ def test_synthetic_corpus_is_reproducible_and_varied() -> None:
     assert [count for _, _, count in document_plan(1000, 0)] == [64] * 15 + [40]
 
 
-def test_bench_runs_end_to_end_and_writes_every_key(tmp_path: Path) -> None:
+def test_bench_at_1000_pages_runs_end_to_end_and_writes_every_key(tmp_path: Path, capsys) -> None:
+    """CI's benchmark: the issue's `policyqa bench --sizes 1000`, every phase, a shorter load test.
+    The table is printed into the CI log; speed is reported, not asserted (CI machines vary)."""
     out = tmp_path / "bench.json"
     exe = Path(sys.executable).with_name("policyqa")
-    done = subprocess.run([str(exe), "bench", "--sizes", "64", "--workdir", str(tmp_path / "work"),
-                           "--queries", "12", "--http-queries", "12", "--load", "--load-clients", "4",
-                           "--load-seconds", "4", "--extract-profile", "1", "--json", str(out)],
-                          capture_output=True, text=True, timeout=1500, cwd=tmp_path, check=False)
+    done = subprocess.run([str(exe), "bench", "--sizes", "1000", "--workdir", str(tmp_path / "work"),
+                           "--load", "--load-clients", "16", "--load-seconds", "20", "--extract-profile", "1",
+                           "--json", str(out)],
+                          capture_output=True, text=True, timeout=2400, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
+    with capsys.disabled():
+        print(f"\n{done.stdout}")
     result = json.loads(out.read_text(encoding="utf-8"))
     for key in REQUIRED:
         assert lookup(result, key) is not None, key
     row = result["sizes"][0]
-    assert row["pages"] == 64 and row["ingest"]["nochange"]["unchanged"] == 1
-    assert row["load"]["errors"] == 0 and row["http"]["errors"] == 0
+    assert row["complete"] and row["pages"] == 1000 and row["documents"] == 16
+    assert row["ingest"]["cold"]["failed"] == 0 and row["ingest"]["nochange"]["unchanged"] == 16
+    assert row["load"]["errors"] == 0 and row["http"]["errors"] == 0 and row["load"]["requests"] >= 16
+    assert row["inprocess"]["answer"]["n"] == 154 and row["http"]["answer"]["n"] == 154
     assert {t["key"] for t in row["targets"]} == {"answer_p95_ms", "http_answer_p95_ms", "nochange_reingest_s",
                                                   "cold_ingest_s", "serve_rss_mb"}
-    assert "target in-process answer() p95" in done.stdout and "64 pages" in done.stdout
+    assert "target in-process answer() p95" in done.stdout and "1,000 pages" in done.stdout
 
-    again = subprocess.run([str(exe), "bench", "--sizes", "64", "--workdir", str(tmp_path / "work"), "--queries",
-                            "2", "--http-queries", "2", "--no-naive"],
-                           capture_output=True, text=True, timeout=1500, cwd=tmp_path, check=False)
-    assert again.returncode == 0, again.stderr[-4000:]
-    assert "corpus: reusing" in again.stderr  # cached by size and seed
+    from evals.synthetic import build_corpus
+
+    logged: list[str] = []
+    again = build_corpus(tmp_path / "work", 1000, 0, log=logged.append)
+    assert not again.built and again.pages == 1000 and "corpus: reusing" in logged[0]  # cached by size and seed
 
 
 def test_load_against_serve_has_no_errors(deck_settings, tmp_path: Path) -> None:
