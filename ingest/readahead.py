@@ -7,6 +7,8 @@ ingest process embeds the current one; results come back in input order."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -29,6 +31,18 @@ def read_timed(path: Path) -> Extracted:
     return document, time.perf_counter() - started
 
 
+def _exit_with(parent: int) -> None:
+    """Runs first in each reader process. A reader holds both ends of its own task pipe, so it
+    would wait for tasks forever if the ingest process were killed: it leaves when its parent does."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
     """``read_timed`` of each path, in order. With ``workers`` >= 1 and more than one file, up to
     ``2 * workers`` files are read ahead in spawned processes (not forked: the ingest process
@@ -38,7 +52,8 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
             yield read_timed(path)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_exit_with,
+                             initargs=(os.getpid(),)) as pool:
         broken = False
 
         def submit(path: Path) -> Future | None:
@@ -46,7 +61,7 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
             if not broken:
                 try:
                     return pool.submit(read_timed, path)
-                except BrokenProcessPool:
+                except (BrokenProcessPool, OSError):  # a dead reader, or none can be started here
                     broken = True
             return None
 

@@ -410,13 +410,37 @@ def _run_and_kill(env_vars: dict[str, str], chroma: Path, delay: float, stage: s
             time.sleep(0.002)
         killed = proc.poll() is None
         if killed:
+            readers = _children(proc.pid)
             proc.send_signal(signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while any(_running(pid) for pid in readers) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not [pid for pid in readers if _running(pid)], "PDF reader processes outlived the killed ingest"
         proc.wait(60)
         return killed
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (the ingest's PDF readers), from /proc."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Exists and is not a zombie (an orphan's exit is reaped by whatever adopted it, or not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _close(store: Store) -> None:
@@ -599,3 +623,27 @@ def test_sentence_transformers_backend(cli_env: tuple[Path, Path], make_pdf: Mak
     with store._calls():
         meta = store._chunks.metadata
     assert (meta["embedder"], int(meta["dimension"])) == (spec, 384)
+
+
+def test_a_write_error_stops_the_run_and_keeps_what_was_committed(env: IngestEnv, make_pdf: MakePdf,
+                                                                   monkeypatch) -> None:
+    """A failed write (a full disk) stops the run with its error; what was committed stays live."""
+    from rag.store import StorageFailure
+
+    write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS, FOOD), manifest=False)
+    real_write = env.store.write_document
+    written: list[str] = []
+
+    def write_twice_then_fail(record, *args):
+        if len(written) == 2:
+            raise StorageFailure("the index cannot be written: no space left on device")
+        real_write(record, *args)
+        written.append(record.doc_id)
+
+    monkeypatch.setattr(env.store, "write_document", write_twice_then_fail)
+    with pytest.raises(StorageFailure, match="no space left"):
+        env.run()
+    monkeypatch.undo()
+    assert sorted(env.store.snapshot().documents) == sorted(written)
+    assert_index_consistent(env)
+    assert env.run().count("added") == 1  # the rerun adds the one that failed

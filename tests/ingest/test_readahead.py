@@ -49,3 +49,46 @@ def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Pat
     assert all(r[1] == "unreadable" and "reader process died" in r[2] for r in failed)
     assert results[-1][0] == "pages"  # files after the crash are read in this process
     assert all(r[1][0].startswith(f"資料{n}") for n, r in enumerate(results) if r[0] == "pages")
+
+
+def test_where_no_reader_process_can_start_the_files_are_read_here(tmp_path: Path, make_pdf: MakePdf,
+                                                                    monkeypatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(*_args, **_kwargs):
+        raise OSError("process creation is not allowed here")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文"]) for n in range(3)]
+    results = [_outcome(item) for item in read_ahead(paths, workers=1)]
+    assert [r[1][0].startswith(f"資料{n}") for n, r in enumerate(results)] == [True] * 3
+
+
+def test_readers_exit_when_the_ingest_process_is_killed(tmp_path: Path, make_pdf: MakePdf) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_pipeline import REPO, _children, _running
+
+    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文"] * 20) for n in range(6)]
+    script = ("import sys, time\nfrom pathlib import Path\nfrom ingest.readahead import read_ahead\n"
+              "for _ in read_ahead([Path(p) for p in sys.argv[1:]], 1):\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, *map(str, paths)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        readers: list[int] = []
+        while not readers and time.monotonic() < deadline:
+            time.sleep(0.1)
+            readers = _children(proc.pid)
+        assert readers, "no reader process started"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in readers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in readers if _running(pid)], "reader processes outlived the killed ingest"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
