@@ -22,10 +22,12 @@ from ingest.pdf import PdfDocument, PdfProblem
 from ingest.readahead import read_ahead
 from rag.embedders import Embedder, threads_limited
 from rag.settings import Settings
-from rag.store import DocumentRecord, Store
+from rag.store import DocumentRecord, DocumentWrite, Store
 from rag.tokenize import TOKENIZER_VERSION, Tokenizer
 
 ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
+WRITE_BATCH_PAGES = 512  # documents are written together until they hold this many pages...
+WRITE_BATCH_DOCUMENTS = 16  # ...or this many documents
 
 
 @dataclass
@@ -163,16 +165,38 @@ class Ingestor:
 
     def _read_and_write(self, jobs: list[_Job], workers: int, timings: dict[str, float],
                         progress: ProgressFn | None) -> None:
+        """Embedded documents are written a few at a time: each Chroma write has a fixed cost that
+        grows with the index, so a batch shares it (see ``Store.write_documents``)."""
+        batch: list[tuple[_Job, DocumentWrite]] = []
         waited = time.perf_counter()
         for n, (job, (document, seconds)) in enumerate(zip(jobs, read_ahead([j.path for j in jobs], workers)),
                                                        start=1):
             timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
             timings["extract"] = timings.get("extract", 0.0) + seconds
-            self._write(job, document, timings)
             job.result.seconds = round(job.result.seconds + seconds, 3)
+            prepared = self._prepare(job, document, timings)
+            if prepared is not None:
+                batch.append((job, prepared))
+            if batch and (n == len(jobs) or len(batch) >= WRITE_BATCH_DOCUMENTS
+                          or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES):
+                self._write(batch, timings)
+                batch = []
             if progress:
                 progress(jobs[n].path.name if n < len(jobs) else "done", n, len(jobs))
             waited = time.perf_counter()
+        if batch:
+            self._write(batch, timings)
+
+    def _write(self, batch: list[tuple[_Job, DocumentWrite]], timings: dict[str, float]) -> None:
+        t = time.perf_counter()
+        self.store.write_documents([w for _, w in batch])
+        seconds = time.perf_counter() - t
+        timings["store"] = timings.get("store", 0.0) + seconds
+        pages = sum(len(w.pages) for _, w in batch) or 1
+        for job, written in batch:
+            job.result.status = "updated" if job.current is not None else "added"
+            job.result.pages, job.result.chunks = len(written.pages), len(written.ids)
+            job.result.seconds = round(job.result.seconds + seconds * len(written.pages) / pages, 3)
 
     def _plan(self, path: Path, entry: ManifestEntry | None) -> tuple[FileResult, _Job | None]:
         """The file's result if nothing needs reading (unchanged, or unreadable), else the job."""
@@ -203,13 +227,15 @@ class Ingestor:
             return result, None
         return result, _Job(path, doc_id, sha, gen, entry, current, result)
 
-    def _write(self, job: _Job, document: PdfDocument | PdfProblem, timings: dict[str, float]) -> None:
-        """Chunk, embed and store one read document, filling in its result."""
+    def _prepare(self, job: _Job, document: PdfDocument | PdfProblem,
+                 timings: dict[str, float]) -> DocumentWrite | None:
+        """Chunk, tokenise and embed one read document; None (and the result says why) if it failed."""
         t0 = time.perf_counter()
         result = job.result
         try:
             if isinstance(document, PdfProblem):
-                raise document
+                result.error_code, result.error = document.code, document.message
+                return None
             t = time.perf_counter()
             chunks = chunk_document(document.pages, target_chars=self.settings.chunk_chars,
                                     overlap_chars=self.settings.chunk_overlap_chars)
@@ -227,17 +253,11 @@ class Ingestor:
                 sha256=sha, pages=len(document.pages), chunks=len(chunks),
                 ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 source_path=str(job.path.resolve()))
-            ids = [f"{doc_id}:{gen}:{c.index}" for c in chunks]
             metadatas = [{"doc_id": doc_id, "gen": gen, "doc_title": title, "doc_date": record.date,
                           "page": c.page, "chunk": c.index, "start": c.start, "end": c.end, "sha256": sha,
                           "ingested_at": record.ingested_at, "tokens": tok} for c, tok in zip(chunks, tokens)]
-            t = time.perf_counter()
-            self.store.write_document(record, document.pages, ids, [c.text for c in chunks], metadatas, vectors)
-            timings["store"] = timings.get("store", 0.0) + time.perf_counter() - t
-            result.status = "updated" if job.current is not None else "added"
-            result.pages, result.chunks = len(document.pages), len(chunks)
-        except PdfProblem as problem:
-            result.error_code, result.error = problem.code, problem.message
+            return DocumentWrite(record, list(document.pages), [f"{doc_id}:{gen}:{c.index}" for c in chunks],
+                                 [c.text for c in chunks], metadatas, vectors)
         finally:
             result.seconds = round(result.seconds + time.perf_counter() - t0, 3)
 

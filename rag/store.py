@@ -88,6 +88,17 @@ class RegistrySnapshot:
 
 
 @dataclass(frozen=True)
+class DocumentWrite:
+    """One document's new generation: its record, page texts, and chunks with their vectors."""
+    record: DocumentRecord
+    pages: list[str]
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
 class StoredChunk:
     chunk_id: str
     doc_id: str
@@ -346,31 +357,50 @@ class Store:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def write_documents(self, documents: Sequence[DocumentWrite]) -> None:
+        """Write new generations of some documents invisibly, then make them all live in one atomic step.
+
+        The pending markers go in the same upsert as the first page records, before any chunk:
+        whatever a crash leaves of these generations is marked, and the next ``collect_garbage``
+        removes it. Readers never see it either way, since only the final commit names them live.
+        Each Chroma write has a fixed cost that grows with the collection (~0.2 s at 20,000
+        chunks), so several documents share three writes (markers with pages, chunks, the commit);
+        spent markers and replaced generations are removed by the caller's ``collect_garbage``,
+        once per ingest run."""
+        if len({d.record.doc_id for d in documents}) != len(documents):
+            raise ValueError("one document id twice in one write")
+        if 2 * len(documents) + 1 > _BATCH:  # the commit (records, retired markers, revision) is one upsert
+            raise ValueError(f"at most {(_BATCH - 1) // 2} documents per write")
+        snap = self.snapshot()
+        with self._calls():
+            staged: list[tuple[str, dict, str]] = []
+            for d in documents:
+                gen, doc_id = d.record.gen, d.record.doc_id
+                staged.append((f"pending:{gen}", {"kind": "pending", "gen": gen, "doc_id": doc_id}, ""))
+                staged += [(f"page:{gen}:{n}", {"kind": "page", "gen": gen, "doc_id": doc_id, "page": n}, text)
+                           for n, text in enumerate(d.pages, start=1)]
+            if not staged:
+                return
+            self._commit(staged)  # readers learn of the pending generations: hidden
+            ids = [i for d in documents for i in d.ids]
+            texts = [t for d in documents for t in d.texts]
+            metadatas = [m for d in documents for m in d.metadatas]
+            vectors = np.vstack([np.asarray(d.vectors, dtype=np.float32).reshape(len(d.ids), -1)
+                                 for d in documents if d.ids]) if ids else None
+            for i in range(0, len(ids), _BATCH):
+                self._chunks.upsert(ids=ids[i:i + _BATCH], documents=texts[i:i + _BATCH],
+                                    metadatas=metadatas[i:i + _BATCH], embeddings=vectors[i:i + _BATCH])
+            commit = [(f"doc:{d.record.doc_id}", {"kind": "doc", **asdict(d.record)}, "") for d in documents]
+            for d in documents:
+                previous = snap.documents.get(d.record.doc_id)
+                if previous is not None and previous.gen != d.record.gen:
+                    commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
+                                                                "doc_id": d.record.doc_id}, ""))
+            self._commit(commit)
+
     def write_document(self, record: DocumentRecord, pages: Sequence[str], ids: Sequence[str],
                        texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
-        """Write a new generation invisibly, then make it live in one atomic step.
-
-        The pending marker goes in the same upsert as the first page records, before any chunk:
-        whatever a crash leaves of this generation is marked, and the next ``collect_garbage``
-        removes it. Readers never see it either way, since only the final commit names it live.
-        Markers of generations that went live, and replaced generations, are removed by the
-        caller's ``collect_garbage`` once per ingest run: each Chroma write has a fixed cost that
-        grows with the index, so a document takes three writes, not six."""
-        previous = self.snapshot().documents.get(record.doc_id)
-        with self._calls():
-            marker = (f"pending:{record.gen}", {"kind": "pending", "gen": record.gen, "doc_id": record.doc_id}, "")
-            page_records = [(f"page:{record.gen}:{n}", {"kind": "page", "gen": record.gen, "doc_id": record.doc_id,
-                                                         "page": n}, text) for n, text in enumerate(pages, start=1)]
-            self._commit([marker] + page_records)  # readers learn of the pending generation: hidden
-            for i in range(0, len(ids), _BATCH):
-                self._chunks.upsert(ids=list(ids[i:i + _BATCH]), documents=list(texts[i:i + _BATCH]),
-                                    metadatas=list(metadatas[i:i + _BATCH]),
-                                    embeddings=np.asarray(vectors[i:i + _BATCH], dtype=np.float32))
-            commit = [(f"doc:{record.doc_id}", {"kind": "doc", **asdict(record)}, "")]
-            if previous is not None and previous.gen != record.gen:
-                commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
-                                                            "doc_id": record.doc_id}, ""))
-            self._commit(commit)
+        self.write_documents([DocumentWrite(record, list(pages), list(ids), list(texts), list(metadatas), vectors)])
 
     def update_record(self, record: DocumentRecord) -> bool:
         """Change a live document's metadata (e.g. its file moved) without rewriting its chunks.

@@ -628,22 +628,45 @@ def test_sentence_transformers_backend(cli_env: tuple[Path, Path], make_pdf: Mak
 def test_a_write_error_stops_the_run_and_keeps_what_was_committed(env: IngestEnv, make_pdf: MakePdf,
                                                                    monkeypatch) -> None:
     """A failed write (a full disk) stops the run with its error; what was committed stays live."""
+    import ingest.pipeline
     from rag.store import StorageFailure
 
+    monkeypatch.setattr(ingest.pipeline, "WRITE_BATCH_DOCUMENTS", 1)  # one commit per document
     write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS, FOOD), manifest=False)
-    real_write = env.store.write_document
+    real_write = env.store.write_documents
     written: list[str] = []
 
-    def write_twice_then_fail(record, *args):
+    def write_twice_then_fail(documents):
         if len(written) == 2:
             raise StorageFailure("the index cannot be written: no space left on device")
-        real_write(record, *args)
-        written.append(record.doc_id)
+        real_write(documents)
+        written.extend(d.record.doc_id for d in documents)
 
-    monkeypatch.setattr(env.store, "write_document", write_twice_then_fail)
+    monkeypatch.setattr(env.store, "write_documents", write_twice_then_fail)
     with pytest.raises(StorageFailure, match="no space left"):
         env.run()
     monkeypatch.undo()
-    assert sorted(env.store.snapshot().documents) == sorted(written)
+    assert sorted(env.store.snapshot().documents) == sorted(written) and len(written) == 2
     assert_index_consistent(env)
     assert env.run().count("added") == 1  # the rerun adds the one that failed
+
+
+def test_documents_are_written_together_and_each_stays_whole(env: IngestEnv, make_pdf: MakePdf,
+                                                             monkeypatch) -> None:
+    """Several documents share one write (three Chroma upserts); each keeps exactly its own chunks."""
+    calls: list[list[str]] = []
+    real_write = env.store.write_documents
+
+    def recording(documents):
+        calls.append([d.record.doc_id for d in documents])
+        real_write(documents)
+
+    monkeypatch.setattr(env.store, "write_documents", recording)
+    write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS, FOOD), manifest=False)
+    report = env.run()
+    assert report.ok and report.count("added") == 3
+    assert len(calls) == 1 and sorted(calls[0]) == sorted([ENERGY, CHIPS, FOOD])
+    assert_index_consistent(env)
+    for fact in FACTS:
+        hit = top_hit(env, fact)
+        assert (hit.doc_id, hit.page) == (fact.doc_id, fact.page), fact
