@@ -177,8 +177,7 @@ class Ingestor:
             prepared = self._prepare(job, document, timings)
             if prepared is not None:
                 batch.append((job, prepared))
-            if batch and (n == len(jobs) or len(batch) >= WRITE_BATCH_DOCUMENTS
-                          or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES):
+            if len(batch) >= WRITE_BATCH_DOCUMENTS or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES:
                 self._write(batch, timings)
                 batch = []
             if progress:

@@ -328,12 +328,7 @@ class Store:
             if record is None:
                 return {}
             gen = record.gen
-        if not pages:
-            return {}
-        with self._calls():
-            got = self._registry.get(ids=[f"page:{gen}:{p}" for p in pages], include=["documents",
-                                                                                      "metadatas"])
-        return {int(m["page"]): d for d, m in zip(got["documents"], got["metadatas"])}
+        return {page: text for (_doc, page), text in self.pages_of_generations({(doc_id, gen): pages}).items()}
 
     def pages_of_generations(self, wanted: dict[tuple[str, str], Sequence[int]]) -> dict[tuple[str, int], str]:
         """Page texts for (doc_id, generation) -> page numbers, in one read: an answer quotes
@@ -397,10 +392,6 @@ class Store:
                     commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
                                                                 "doc_id": d.record.doc_id}, ""))
             self._commit(commit)
-
-    def write_document(self, record: DocumentRecord, pages: Sequence[str], ids: Sequence[str],
-                       texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
-        self.write_documents([DocumentWrite(record, list(pages), list(ids), list(texts), list(metadatas), vectors)])
 
     def update_record(self, record: DocumentRecord) -> bool:
         """Change a live document's metadata (e.g. its file moved) without rewriting its chunks.
