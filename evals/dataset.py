@@ -17,6 +17,7 @@ from typing import Any
 
 LANGS = ("ja", "en")
 FIELDS = ("id", "question", "lang", "expected", "must_include", "abstain")
+OPTIONAL_FIELDS = ("kind",)  # what sort of question it is (list, number, table, casual…): for reading reports
 DEFAULT_DATASET_NAME = "econsec-deck.jsonl"
 
 
@@ -88,9 +89,9 @@ def parse_case(record: object, path: str = "<record>", line: int = 0) -> EvalCas
     missing = [f for f in FIELDS if f not in record]
     if missing:
         raise fail(f"missing field(s): {', '.join(missing)}")
-    unknown = sorted(set(record) - set(FIELDS))
+    unknown = sorted(set(record) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
-        raise fail(f"unknown field(s): {', '.join(unknown)} (allowed: {', '.join(FIELDS)})")
+        raise fail(f"unknown field(s): {', '.join(unknown)} (allowed: {', '.join(FIELDS + OPTIONAL_FIELDS)})")
 
     case_id, question, lang = record["id"], record["question"], record["lang"]
     if not _nonempty_str(case_id):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.layout import cap_heading
 from ingest.text import Unit, split_units, title_of
 
-CHUNKER_VERSION = "units-v2"  # bump when chunk boundaries change, so re-ingest rebuilds
+CHUNKER_VERSION = "layout-v3"  # bump when chunk boundaries change, so re-ingest rebuilds
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,11 @@ def _pieces(units: list[Unit], max_chars: int) -> list[tuple[int, int]]:
 
 
 def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: int,
-               first_index: int = 0) -> list[Chunk]:
+               first_index: int = 0, heading: str | None = None) -> list[Chunk]:
     """Greedy packing of whole units up to ``target_chars``; the next chunk repeats trailing
-    units worth at most ``overlap_chars`` so a fact on a boundary is whole in one chunk."""
-    heading = title_of(page_text)
+    units worth at most ``overlap_chars`` so a fact on a boundary is whole in one chunk.
+    ``heading`` is the page's title (its largest text); without one, its first line."""
+    heading = cap_heading(heading if heading is not None else title_of(page_text))
     spans = _pieces(split_units(page_text), max(target_chars, 40) * 2)
     chunks: list[Chunk] = []
     i = 0
@@ -65,11 +67,14 @@ def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: i
     return chunks
 
 
-def chunk_document(pages: list[str], *, target_chars: int, overlap_chars: int) -> list[Chunk]:
+def chunk_document(pages: list[str], *, target_chars: int, overlap_chars: int,
+                   headings: list[str] | None = None) -> list[Chunk]:
     """Chunks of every page, numbered through the document; no chunk spans two pages, so every
     chunk cites exactly one page."""
     chunks: list[Chunk] = []
     for number, text in enumerate(pages, start=1):
+        heading = headings[number - 1] if headings else None
         chunks.extend(chunk_page(text, number, target_chars=target_chars, overlap_chars=overlap_chars,
-                                 first_index=len(chunks)))
+                                 first_index=len(chunks), heading=heading))
     return chunks
+

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
-from ingest.text import clean_page_text, title_of
+from ingest.layout import ITEM_START, PageLayout, Segment, lay_out, repeated_band_keys
+from ingest.text import clean_line
 
-# pypdf logs (and recovers from) every oddity it meets; a file it cannot recover from becomes a
-# PdfProblem with its own message, so its log lines are only noise on the ingest output.
-logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-
-_TAIL_BYTES = 2048  # a complete PDF ends with %%EOF; producers may append a little junk after it
+_TAIL_BYTES = 16384  # a complete PDF ends with %%EOF; producers may append a little junk after it
 _OBJECT_RE = re.compile(rb"\d+\s+\d+\s+obj\b")  # "12 0 obj": the start of a real PDF object
 
 
@@ -34,12 +30,15 @@ class PdfProblem(Exception):
 
 @dataclass(frozen=True)
 class PdfDocument:
-    pages: list[str]  # cleaned text; index 0 is physical page 1
+    pages: list[str]  # cleaned text, one paragraph or table row a line; index 0 is physical page 1
+    headings: list[str]  # each page's title: its largest text, else its first line
     metadata_title: str | None
 
     @property
     def first_page_title(self) -> str:
-        return next((title_of(p) for p in self.pages if p.strip()), "")
+        """The largest text of the first page with text: a cover's or a slide's real title, where
+        its first line is often a label such as 「資料１－１」."""
+        return next((h for h, p in zip(self.headings, self.pages) if p.strip()), "")
 
 
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "no title", "title", "document", "unknown", "anonymous",
@@ -61,12 +60,108 @@ def useful_title(raw: str) -> str | None:
     return title
 
 
-def _extract(page) -> str:
-    """Layout mode keeps paragraph gaps as blank lines; fall back to plain mode where it fails."""
+def _segments(textpage) -> list[Segment]:
+    """The page's characters, in content order, cut into segments wherever PDFium ends a line,
+    the baseline moves, the text steps back, or a gap wider than a character opens (the next
+    cell of a table, the next box of a slide)."""
+    text = textpage.get_text_range()
+    handle = textpage.raw
+    box = pdfium_c.FS_RECTF()
+    out: list[Segment] = []
+    chars: list[str] = []
+    boxes: list[tuple[float, float, float, float]] = []
+
+    def close() -> None:
+        if boxes and "".join(chars).strip():
+            heights = sorted(t - b for _, b, _, t in boxes)
+            out.append(Segment("".join(chars).strip(), min(b[0] for b in boxes), min(b[1] for b in boxes),
+                               max(b[2] for b in boxes), max(b[3] for b in boxes), heights[len(heights) // 2],
+                               _text_start(chars, boxes)))
+        chars.clear()
+        boxes.clear()
+
+    for index, char in enumerate(text):
+        if char in "\r\n":
+            close()
+            continue
+        if pdfium_c.FPDFText_IsGenerated(handle, index) == 1 or char.isspace():
+            if chars:
+                chars.append(" ")
+            continue
+        if not pdfium_c.FPDFText_GetLooseCharBox(handle, index, box):
+            continue
+        left, bottom, right, top = box.left, box.bottom, box.right, box.top
+        if boxes and _breaks(boxes[-1], (left, bottom, right, top)):
+            close()
+        chars.append(char)
+        boxes.append((left, bottom, right, top))
+    close()
+    return out
+
+
+def _breaks(last: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    """Does ``box`` start a new segment after ``last``? A footnote mark or exponent (a smaller
+    glyph, raised or lowered, right beside its word) stays in the line it belongs to."""
+    height, last_height = box[3] - box[1], last[3] - last[1]
+    big = max(height, last_height, 0.5)
+    if box[0] < last[2] - 0.6 * big or box[0] - last[2] > 1.2 * big:
+        return True
+    small = min(height, last_height) < 0.75 * big
+    if small:  # superscript or subscript: it must overlap the line's vertical extent
+        return box[1] > last[3] or box[3] < last[1]
+    return abs((box[3] + box[1]) / 2 - (last[3] + last[1]) / 2) > 0.5 * big
+
+
+def _text_start(chars: list[str], boxes: list[tuple[float, float, float, float]]) -> float | None:
+    """Where a bulleted or numbered line's text begins (after 「・」, 「（3）」, 「①」), so its
+    wrapped lines, hanging under the text rather than the mark, are known to continue it."""
+    text = "".join(chars)
+    mark = ITEM_START.match(text)
+    if mark is None:
+        return None
+    visible = sum(1 for c in text[:mark.end()] if not c.isspace())
+    return boxes[visible][0] if 0 < visible < len(boxes) else None
+
+
+def _metadata_title(document: pdfium.PdfDocument) -> str | None:
     try:
-        return page.extract_text(extraction_mode="layout")
-    except Exception:  # noqa: BLE001 - pypdf raises many types on odd layouts
-        return page.extract_text() or ""
+        return useful_title(document.get_metadata_dict().get("Title", ""))
+    except Exception:  # noqa: BLE001 - broken info dictionaries are common and harmless
+        return None
+
+
+def _open(path: Path) -> pdfium.PdfDocument:
+    """PDFium opens owner-password-only files (RC4, AES-128, AES-256) as a reader does; a file
+    that needs a password to be opened at all is reported as such, not as corrupt."""
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (a password is needed "
+                             "to open it); save an unprotected copy and ingest that") from None
+        if code == pdfium_c.FPDF_ERR_SECURITY:
+            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected with an encryption "
+                             "scheme that cannot be opened; save an unprotected copy") from None
+        raise
+
+
+def read_layout(path: Path) -> list[PageLayout]:
+    """Every page as paragraphs in reading order, with running headers, footers, side tabs and
+    margin line numbers set aside (repetition across the document's pages tells furniture)."""
+    document = _open(path)
+    try:
+        pages: list[tuple[list[Segment], float]] = []
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            pages.append((_segments(textpage), page.get_height()))
+            textpage.close()
+            page.close()
+        repeated = repeated_band_keys(pages)
+        return [lay_out(segments, height, repeated) for segments, height in pages]
+    finally:
+        document.close()
 
 
 def read_pdf(path: Path) -> PdfDocument:
@@ -83,38 +178,33 @@ def read_pdf(path: Path) -> PdfDocument:
         raise PdfProblem("empty_file", f"{path.name}: the file is empty (0 bytes)")
     if b"%PDF-" not in head:
         raise PdfProblem("not_pdf", f"{path.name}: not a PDF (no %PDF- header); is it another format renamed .pdf?")
+    if b"%%EOF" not in tail and _OBJECT_RE.search(head):  # began as a real PDF, stops mid-way
+        raise PdfProblem("truncated", f"{path.name}: the PDF is truncated (it stops before its end marker); "
+                         "copy or download it again")
     try:
-        reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            try:
-                unlocked = reader.decrypt("")
-            except Exception:  # noqa: BLE001
-                unlocked = 0
-            if not unlocked:
-                raise PdfProblem("encrypted", f"{path.name}: the PDF is encrypted and needs a password; "
-                                 "save an unprotected copy and ingest that")
-        count = len(reader.pages)
-        if count == 0:
+        layouts = read_layout(path)
+        if not layouts:
             raise PdfProblem("no_pages", f"{path.name}: the PDF has no pages")
-        pages = [clean_page_text(_extract(page)) for page in reader.pages]
-        meta_title = None
+        document = _open(path)
         try:
-            if reader.metadata and reader.metadata.title:
-                meta_title = useful_title(str(reader.metadata.title))
-        except Exception:  # noqa: BLE001 - broken info dictionaries are common and harmless
-            meta_title = None
+            meta_title = _metadata_title(document)
+        finally:
+            document.close()
     except PdfProblem:
         raise
-    except FileNotDecryptedError:
-        raise PdfProblem("encrypted", f"{path.name}: the PDF is encrypted and needs a password") from None
-    except Exception as exc:  # noqa: BLE001 - pypdf raises anything on damaged files; one bad file must not
-        # stop the run (LimitReachedError, zlib.error, struct.error... are all seen on real damage).
-        if b"%%EOF" not in tail and _OBJECT_RE.search(head):  # began as a real PDF, stops mid-way
-            raise PdfProblem("truncated", f"{path.name}: the PDF is truncated (it stops before its end marker); "
-                             "copy or download it again") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file may fail anywhere; one bad file must not
+        # stop the run.
         raise PdfProblem("corrupt", f"{path.name}: corrupt PDF that cannot be read "
                          f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    pages = [page_text(layout) for layout in layouts]
     if not any(p.strip() for p in pages):
-        raise PdfProblem("no_text", f"{path.name}: no extractable text on any of its {count} pages "
+        raise PdfProblem("no_text", f"{path.name}: no extractable text on any of its {len(pages)} pages "
                          "(a scanned PDF?); run OCR first, e.g. ocrmypdf")
-    return PdfDocument(pages=pages, metadata_title=meta_title)
+    headings = [clean_line(layout.title) for layout in layouts]
+    return PdfDocument(pages=pages, headings=headings, metadata_title=meta_title)
+
+
+def page_text(layout: PageLayout) -> str:
+    """The stored page text: one cleaned paragraph a line, a blank line where the page leaves a gap."""
+    lines = [clean_line(block) if block else "" for block in layout.blocks]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

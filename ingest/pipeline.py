@@ -237,7 +237,7 @@ class Ingestor:
                 return None
             t = time.perf_counter()
             chunks = chunk_document(document.pages, target_chars=self.settings.chunk_chars,
-                                    overlap_chars=self.settings.chunk_overlap_chars)
+                                    overlap_chars=self.settings.chunk_overlap_chars, headings=document.headings)
             tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
             timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t
             t = time.perf_counter()

@@ -20,6 +20,47 @@ BULLET_RE = re.compile(rf"^\s*(?:{_LINE_START_MARK})")
 _JA_RE = re.compile(_JA_CHAR)
 
 
+
+# Look-alikes some PDFs carry instead of kanji: the Kangxi Radicals block (⽣ ⽤ ⼤), which NFKC maps to
+# the standard kanji, and the CJK Radicals Supplement (⺠ ⻑ ⻄), which NFKC leaves alone, so 国⺠ would
+# never match 国民. Mapped to the unified ideograph they stand for (Unicode's EquivalentUnifiedIdeograph).
+_RADICAL_SUPPLEMENT = str.maketrans(
+    "⺁⺄⺅⺆⺇⺉⺊⺋⺌⺍⺎⺐⺒⺓⺔⺕⺖⺗⺘⺙⺛⺝⺞⺟⺠⺡⺢⺣⺤⺥⺦⺧⺨⺩⺪⺫⺬⺭⺮⺯⺰⺱⺲⺳⺶⺷⺹⺺⺻⺼⺽⺾⺿⻀⻁⻂⻃⻄⻅⻆⻈⻉⻊⻋⻌⻍⻎⻏⻐⻑⻒⻓⻔⻖⻗⻘⻙⻚⻛⻜⻝⻟⻠⻢⻣⻤⻥⻦⻧⻨⻩⻪⻫⻬⻭⻮⻯⻰⻱⻲⻳",
+    "厂乙亻冂几刂卜㔾小小兀尢巳幺彑彐忄心扌攵旡月歺母民氵氺灬爫爫丬牛犭王疋目示礻竹糸纟网罒罓羊羊耂肀聿月臼艹艹艹虎衤西西见角讠贝足车辶辶辶阝钅長镸长门阝雨青韦页风飞食食饣马骨鬼鱼鸟卤麦黄黾斉齐歯齿竜龙龜亀龟")
+_LOOKALIKE_RE = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff]")
+_PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
+# Control and zero-width characters some producers leave in the text layer (a backspace after
+# 「予算額」 in the white paper): invisible on the page, but they break matching and quotes.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
+# Ruby that extraction puts inline comes in half-width brackets (切り拓(ひら)く); a reading the
+# author wrote into the text is set in full-width ones (強靱（きょうじん）化) and is kept.
+_INLINE_RUBY_RE = re.compile(r"(?<=[\u4e00-\u9fff])\([\u3041-\u309f]{1,5}\)(?=[\u3041-\u309f\u4e00-\u9fff])")
+
+
+def standard_characters(text: str) -> str:
+    """Radical and compatibility look-alikes become the kanji they depict, so a page reads and
+    matches like its neighbours; any other character is left as the PDF has it."""
+    text = text.translate(_RADICAL_SUPPLEMENT)
+    return _LOOKALIKE_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+
+
+def clean_line(text: str) -> str:
+    """One rebuilt paragraph of a page, made readable and quotable.
+
+    Symbol-font bullets (Wingdings ``\uf06c``, check marks ``\uf0fc``) arrive as private-use
+    characters: at the start of a line they are the bullet ・, elsewhere decoration. Extractors space
+    out Japanese (``事 務 連 絡``, ``AI 制度`` is kept: a space between Latin and Japanese is how
+    Word sets it; 「令和 6 年」 is 令和6年). Ruby that a PDF typesets inline (``切り拓(ひら)く``) is dropped."""
+    text = _CONTROL_RE.sub("", standard_characters(text.replace("\t", " ").replace("\u3000", " ")))
+    text = text.strip()
+    text = re.sub(r"^(?:[\ue000-\uf8ff]\s*)+", "・", text)
+    text = _PRIVATE_USE_RE.sub("", text)
+    text = re.sub(rf"(?<={_JA_CHAR}) +(?={_JA_CHAR})", "", text)
+    text = re.sub(rf"(?<={_JA_CHAR}) +(?=[0-9])|(?<=[0-9]) +(?={_JA_CHAR})", "", text)  # 令和 6 年 → 令和6年
+    text = _INLINE_RUBY_RE.sub("", text)
+    return re.sub(r" {2,}", " ", text).strip()
+
+
 def has_japanese(text: str) -> bool:
     return _JA_RE.search(text) is not None
 
@@ -27,31 +68,6 @@ def has_japanese(text: str) -> bool:
 def normalize(text: str) -> str:
     """Matching form: NFKC (folds full/half width), lower case, whitespace removed."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
-
-
-def clean_page_text(raw: str) -> str:
-    """Undo what PDF extraction does to Japanese text.
-
-    Extraction breaks a line at every visual wrap, even inside a word
-    (``先端半導\\n体``), pads lines with layout spaces and may space out CJK
-    characters. A single line break next to a Japanese character is a wrap
-    and is joined, unless the first line ends a sentence or the next starts a
-    bullet; blank lines (paragraph gaps) are kept as one.
-    """
-    lines = [line.strip() for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    text = re.sub(rf"(?<={_JA_CHAR})[ \t]+(?={_JA_CHAR})", "", text)
-    # A wrap next to a Japanese character (先端半導\n体, 耐久性10\n年, TSMC\n子会社) is joined; between two
-    # ASCII words (Economic\nStatecraft) it stays a break, as does one after a sentence end or before a bullet.
-    text = re.sub(rf"(?<=\S)(?<![{_SENTENCE_END}])\n(?!{_LINE_START_MARK})(?=\S)",
-                  lambda m: "" if _joins(text, m.start()) else "\n", text)
-    return text
-
-
-def _joins(text: str, newline: int) -> bool:
-    before, after = text[newline - 1], text[newline + 1]
-    return bool(_JA_RE.match(before) or _JA_RE.match(after))
 
 
 @dataclass(frozen=True)

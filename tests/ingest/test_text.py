@@ -14,61 +14,60 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import Chunk, chunk_document, chunk_page
-from ingest.text import clean_page_text, has_japanese, normalize, split_units, title_of
+from ingest.text import clean_line, has_japanese, normalize, split_units, standard_characters, title_of
 
-# ---------------------------------------------------------------------------- clean_page_text
+# ---------------------------------------------------------------------------- clean_line
+# Each rule with an example taken from a real government PDF (tests/data/real-pdfs/).
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("先端半導\n体の開発を支援する", "先端半導体の開発を支援する"),  # a wrap inside a word
-        ("経済安全保障推進法に基づき、特定重要\n物資を指定した。", "経済安全保障推進法に基づき、特定重要物資を指定した。"),
-        ("サプライ\nチェーンの強靱化", "サプライチェーンの強靱化"),  # katakana across the wrap
+        ("国⺠の安全", "国民の安全"),  # CJK Radicals Supplement: NFKC leaves ⺠ alone
+        ("経済成⻑と⻄日本", "経済成長と西日本"),
+        ("⽣成 AI の利⽤が拡⼤", "生成 AI の利用が拡大"),  # Kangxi Radicals
+        ("⺟子手帳", "母子手帳"),
     ],
 )
-def test_clean_joins_wraps_between_japanese_characters(raw: str, expected: str) -> None:
-    assert clean_page_text(raw) == expected
+def test_clean_line_maps_radical_lookalikes_to_kanji(raw: str, expected: str) -> None:
+    assert clean_line(raw) == expected
+    assert standard_characters(raw) == expected
 
 
-def test_clean_keeps_break_after_sentence_end() -> None:
-    assert clean_page_text("基金を創設した。\n次に制度を見直す。") == "基金を創設した。\n次に制度を見直す。"
-    assert clean_page_text("本当か？\nそうだ") == "本当か？\nそうだ"
+def test_clean_line_turns_symbol_font_bullets_into_the_japanese_bullet() -> None:
+    assert clean_line("\uf06c 本編での各主体・定義等を具体化する") == "・本編での各主体・定義等を具体化する"
+    assert clean_line("\uf0fc電子化された船荷証券の名称") == "・電子化された船荷証券の名称"
+    assert clean_line("対象\uf0a7範囲") == "対象範囲"  # decoration inside a line is dropped
 
 
-@pytest.mark.parametrize("bullet", ["・", "●", "■", "※", "①", "（1）", "(2)", "3.", "－"])
-def test_clean_keeps_break_before_bullet(bullet: str) -> None:
-    raw = f"主な施策\n{bullet}供給網の強靱化"
-    assert clean_page_text(raw) == raw
+def test_clean_line_removes_letter_spacing_and_spaces_around_numbers_in_japanese() -> None:
+    assert clean_line("事 務 連 絡") == "事務連絡"
+    assert clean_line("令和 6 年 5 月") == "令和6年5月"
+    assert clean_line("（2023 年 12 月）") == "（2023年12月）"
+    # Latin words keep their spaces, also next to Japanese text (how Word sets 「AI 制度」).
+    assert clean_line("「AI 制度に関する考え方」") == "「AI 制度に関する考え方」"
+    assert clean_line("Chip War  by Chris Miller") == "Chip War by Chris Miller"
 
 
-def test_clean_collapses_spaces_between_japanese_characters_only() -> None:
-    assert clean_page_text("経 済  安\t全 保 障") == "経済安全保障"
-    # Latin words keep their spaces, also next to Japanese text.
-    assert clean_page_text("Chip War は 2022 年の本") == "Chip War は 2022 年の本"
+def test_clean_line_drops_inline_ruby_and_layout_padding() -> None:
+    assert clean_line("未来を切り拓(ひら)く") == "未来を切り拓く"
+    assert clean_line("強靱（きょうじん）化") == "強靱（きょうじん）化"  # a reading the author wrote
+    assert clean_line("令和6年度予算額\x08 127百万円") == "令和6年度予算額127百万円"  # a backspace in the text layer
+    assert clean_line("令和5年度予算額 100\u3000\u3000\u3000") == "令和5年度予算額100"
 
 
-def test_clean_keeps_one_blank_line_between_paragraphs_and_strips_layout_padding() -> None:
-    raw = "   第一段落の文。   \n\n\n\n\n    第二段落の文。  \n"
-    assert clean_page_text(raw) == "第一段落の文。\n\n第二段落の文。"
-
-
-def test_clean_does_not_join_latin_lines_and_normalises_line_endings() -> None:
-    assert clean_page_text("Economic\r\nStatecraft\rGrand") == "Economic\nStatecraft\nGrand"
+_RAW_ALPHABET = "あいう経済安全保障カタナ。、！？・●①（）(1)ABC 12\t\u3000⺠⻑⽣\uf06c"
 
 
 # Property tests are derandomised (the same examples every run) and keep no example database:
 # a CI failure reproduces locally, and no .hypothesis folder appears in the repository.
-_RAW_ALPHABET = "あいう経済安全保障カタナ。、！？・●①（）(1)ABC 12\n\t\u3000"
-
-
 @given(st.text(alphabet=_RAW_ALPHABET, max_size=300))
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-def test_clean_only_touches_whitespace_and_is_idempotent(raw: str) -> None:
-    """What the deck test relies on: clean-up never adds, drops or alters a visible character."""
-    cleaned = clean_page_text(raw)
-    assert re.sub(r"\s+", "", cleaned) == re.sub(r"\s+", "", raw)
-    assert clean_page_text(cleaned) == cleaned
+def test_clean_line_is_idempotent_and_keeps_every_character_of_the_text(raw: str) -> None:
+    cleaned = clean_line(raw)
+    assert clean_line(cleaned) == cleaned
+    kept = re.sub(r"[\s\ue000-\uf8ff・]", "", standard_characters(raw))
+    assert re.sub(r"[\s・]", "", cleaned) == kept
 
 
 # ---------------------------------------------------------------------------- normalize & friends
