@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ingest.layout import cap_heading
 from ingest.text import Unit, split_units, title_of
 
-CHUNKER_VERSION = "layout-v3"  # bump when chunk boundaries change, so re-ingest rebuilds
+CHUNKER_VERSION = "layout-v5"  # bump when chunk boundaries change, so re-ingest rebuilds
 
 
 @dataclass(frozen=True)

@@ -282,7 +282,7 @@ def cell_text(row: Block) -> str:
 
 def page_title(blocks: list[Block], page_height: float) -> str:
     """A slide's or a page's title is its largest text in the upper part of the page; a page
-    set in one size has no such paragraph, and then its first one is its heading."""
+    set in one size has no such paragraph, and then its first one is its heading if it is short."""
     if not blocks:
         return ""
     body = statistics.median(s.height for b in blocks for s in b.lines)
@@ -291,7 +291,13 @@ def page_title(blocks: list[Block], page_height: float) -> str:
         biggest = max(upper, key=lambda b: (round(b.height, 1), b.y1))
         if biggest.height >= 1.2 * body:
             return cap_heading(biggest.text)
-    return cap_heading(blocks[0].text)
+    first = blocks[0].text.strip()
+    # Without a larger line, the first paragraph is a heading only if it reads like one; on a
+    # white-paper page it is often the end of a sentence begun on the page before, and as every
+    # chunk's heading it would lend them all its words.
+    if len(first) <= HEADING_MAX_CHARS // 2 and not first.endswith(("。", "、", "，")):
+        return first
+    return ""
 
 
 HEADING_MAX_CHARS = 80  # a heading gives chunks their topic; a page-long "heading" would multiply the page

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pypdf import PdfReader
 
 from ingest.layout import ITEM_START, PageLayout, Segment, lay_out, repeated_band_keys
-from ingest.text import clean_line
+from ingest.text import clean_line, title_of
+
+# pypdf (only asked why PDFium cannot open a file) logs every oddity it meets; the PdfProblem
+# carries the reason, so its log lines are only noise on the ingest output.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 _TAIL_BYTES = 16384  # a complete PDF ends with %%EOF; producers may append a little junk after it
 _OBJECT_RE = re.compile(rb"\d+\s+\d+\s+obj\b")  # "12 0 obj": the start of a real PDF object
@@ -38,7 +44,7 @@ class PdfDocument:
     def first_page_title(self) -> str:
         """The largest text of the first page with text: a cover's or a slide's real title, where
         its first line is often a label such as 「資料１－１」."""
-        return next((h for h, p in zip(self.headings, self.pages) if p.strip()), "")
+        return next((h or title_of(p) for h, p in zip(self.headings, self.pages) if p.strip()), "")
 
 
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "no title", "title", "document", "unknown", "anonymous",
@@ -137,13 +143,31 @@ def _open(path: Path) -> pdfium.PdfDocument:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
+        _explain_unopenable(path)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (a password is needed "
-                             "to open it); save an unprotected copy and ingest that") from None
+            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
+                             "password needed to open it); save an unprotected copy and ingest that") from None
         if code == pdfium_c.FPDF_ERR_SECURITY:
-            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected with an encryption "
-                             "scheme that cannot be opened; save an unprotected copy") from None
+            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
+                             "scheme that cannot be opened); save an unprotected copy and ingest that") from None
         raise
+
+
+def _explain_unopenable(path: Path) -> None:
+    """PDFium opens no file without pages, and says little about why a file fails; pypdf, which
+    parses more leniently, tells an empty page tree or a password from real damage."""
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
+                             "password needed to open it); save an unprotected copy and ingest that")
+        count = len(reader.pages)
+    except PdfProblem:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf cannot read it either: the caller reports PDFium's reason
+        return
+    if count == 0:
+        raise PdfProblem("no_pages", f"{path.name}: the PDF has no pages")
 
 
 def read_layout(path: Path) -> list[PageLayout]:

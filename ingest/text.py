@@ -83,7 +83,8 @@ class Unit:
 
 
 def split_units(page_text: str) -> list[Unit]:
-    """Split a page into lines, and long lines into sentences (。！？), keeping exact spans."""
+    """Split a page into lines, and long lines into sentences (。！？ outside brackets), keeping
+    exact spans."""
     units: list[Unit] = []
     paragraph = 0
     line_no = 0
@@ -97,17 +98,50 @@ def split_units(page_text: str) -> list[Unit]:
         is_item = bool(BULLET_RE.match(line))
         # A run of sentence ends with nothing before it (a line starting "。" or a lone "？") is a unit
         # of its own, so no character of the page falls outside every unit (and every chunk).
-        for match in re.finditer(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*|[{_SENTENCE_END}]+", line):
-            piece = match.group(0)
+        for piece_start, piece_end in _sentences(line):
+            piece = line[piece_start:piece_end]
             if not piece.strip():
                 continue
             lead = len(piece) - len(piece.lstrip())
-            start = line_start + match.start() + lead
-            end = line_start + match.end() - (len(piece) - len(piece.rstrip()))
+            start = line_start + piece_start + lead
+            end = line_start + piece_end - (len(piece) - len(piece.rstrip()))
             units.append(Unit(start, end, page_text[start:end], paragraph, line_no, is_item))
             is_item = False  # only the first sentence of a bullet line carries the bullet
         line_no += 1
     return units
+
+
+_OPENING, _CLOSING = "（(「『【〔［", "）)」』】〕］"
+_LONGEST_BRACKET = 200
+
+
+def _sentences(line: str) -> list[tuple[int, int]]:
+    """Sentence spans of a line. A 。 inside brackets (「…という。」, （以下「申請書」という。）) ends
+    no sentence: the sentence goes on after the closing bracket."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    opened = 0
+    start = 0
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if depth and i - opened > _LONGEST_BRACKET:  # never closed: a stray bracket, not a quotation
+            depth = 0
+        if char in _OPENING:
+            if depth == 0:
+                opened = i
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(0, depth - 1)
+        elif char in _SENTENCE_END and depth == 0:
+            while i + 1 < len(line) and line[i + 1] in _SENTENCE_END:
+                i += 1
+            spans.append((start, i + 1))
+            start = i + 1
+        i += 1
+    if start < len(line):
+        spans.append((start, len(line)))
+    return spans
 
 
 def title_of(page_text: str) -> str:

@@ -117,6 +117,21 @@ def _holds_asked_type(text: str, intent: QuestionIntent) -> bool:
     return bool((intent.wants_number and _DIGIT_RE.search(text)) or (intent.wants_date and _DATE_RE.search(text)))
 
 
+_NUMBER_RE = re.compile(r"\d[\d,，.]*")
+
+
+def _gives_asked_type(text: str, intent: QuestionIntent, question: str) -> bool:
+    """Does the text state a figure or date the question does not already contain? An outline
+    mark 「（33）」 or the 「令和6年度」 the question itself names is no answer to "how much"."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "\n".join(_OUTLINE_RE.sub("", line) for line in text.split("\n"))
+    asked = set(_NUMBER_RE.findall(unicodedata.normalize("NFKC", question)))
+    new_numbers = [n for n in _NUMBER_RE.findall(text) if n not in asked]
+    if intent.wants_date and _DATE_RE.search(text) and new_numbers:
+        return True
+    return intent.wants_number and bool(new_numbers)
+
+
 def _coverage(tokens: set[str], weights: dict[str, float], total: float) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total
 
@@ -213,6 +228,8 @@ class ExtractiveComposer:
             if self._add_unit(evidence, seen, cand.page, cand.unit, cand.score):
                 self._add_footnote(evidence, seen, cand.page, cand.unit, cand.score)
 
+        self._complete_asked_type(evidence, seen, candidates, intent, question)
+
         if intent.wants_list:
             block = self._best_list(self._pages(ranked, page_text, limit=None), weights, total, intent)
             if block is not None:
@@ -281,10 +298,11 @@ class ExtractiveComposer:
 
     # -------------------------------------------------------------- assembling
     @staticmethod
-    def _add_unit(evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float) -> bool:
-        """Add the unit as its passage; a passage already shown, or inside one shown, is skipped,
-        and one that contains an earlier passage replaces it."""
-        start, end = _passage(page, unit)
+    def _add_unit(evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float,
+                  span: tuple[int, int] | None = None) -> bool:
+        """Add the unit as its passage (or as ``span``); a passage already shown, or inside one
+        shown, is skipped, and one that contains an earlier passage replaces it."""
+        start, end = span or _passage(page, unit)
         quote = page.text[start:end]
         key = normalize(quote)
         if any(key in s for s in seen):
@@ -307,6 +325,37 @@ class ExtractiveComposer:
         seen.add(key)
         evidence.append(new)
         return True
+
+    def _complete_asked_type(self, evidence: list[Evidence], seen: set[str], candidates: list[_Candidate],
+                             intent: QuestionIntent, question: str) -> None:
+        """A "how much" or "when" question whose best passage names the thing but not the figure:
+        the figure usually stands right after it (an item's 予算額 rows, a record's 日付 line). The
+        nearest following unit of the same paragraph that holds the asked-for type goes first."""
+        if not (intent.wants_number or intent.wants_date) or not evidence:
+            return
+        if any(_gives_asked_type(e.quote, intent, question) for e in evidence):
+            return
+        top = evidence[0]
+        by_unit = {(id(c.page), c.unit.start): c for c in candidates}
+        page = next(c.page for c in candidates if (c.page.doc_id, c.page.page) == (top.doc_id, top.page))
+        following = [u for u in page.units if u.start >= top.end][:RECORD_LINES]
+        for unit in following:
+            if _outline_number(unit.text) is not None:  # the next item of an outline: another thing's figure
+                return
+            if _gives_asked_type(unit.text, intent, question):
+                cand = by_unit.get((id(page), unit.start))
+                score = cand.score if cand else top.score
+                rows = [u for u in following if u.start >= unit.start and u.paragraph == unit.paragraph]
+                end = unit.end
+                for row in rows[1:]:  # the record's other rows (令和5年度予算額 under 令和6年度予算額)
+                    if len(row.text) > RECORD_LINE_CHARS or _outline_number(row.text) is not None:
+                        break
+                    end = row.end
+                before = len(evidence)
+                if self._add_unit(evidence, seen, page, unit, score, span=(unit.start, end)) \
+                        and len(evidence) > before:
+                    evidence.insert(0, evidence.pop())
+                return
 
     def _add_footnote(self, evidence, seen, page: _Page, unit: Unit, score: float) -> None:
         """A line pointing at a footnote (※) is incomplete without the note that follows it."""

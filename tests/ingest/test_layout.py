@@ -123,5 +123,7 @@ def test_the_title_is_the_largest_text_in_the_upper_page() -> None:
     assert page_title(blocks, 595) == "AI事業者ガイドライン案"
     plain = build_blocks([seg("官民連携の方向性", 100, 800), seg("本文", 100, 700)])
     assert page_title(plain, H) == "官民連携の方向性"
+    continued = build_blocks([seg("的・重点的な観測が必要な火山の観測を行うため、体制を構築する。", 96, 800, 318), seg("本文", 96, 700)])
+    assert page_title(continued, H) == ""  # a sentence carried over from the page before is no heading
     long = build_blocks([seg("長" * 300, 100, 800, 110, size=20), seg("本文", 100, 700)])
     assert len(page_title(long, H)) <= 81

@@ -36,7 +36,9 @@ def test_workers_read_the_same_as_the_ingest_process_in_input_order(tmp_path: Pa
 
 
 def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Path, make_pdf: MakePdf) -> None:
-    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文\n\n第{n}章の内容である。"] * 40) for n in range(8)]
+    # Pages that differ (a line on every page's top would be a running header, and left out).
+    pages = [f"{'春夏秋冬'[k % 4]}の{'東西南北'[k // 4 % 4]}に関する頁である。" for k in range(39)]
+    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文\n\n第{n}章の内容である。", *pages]) for n in range(8)]
     reading = read_ahead(paths, workers=1)
     results = [_outcome(next(reading))]
     for child in multiprocessing.active_children():  # the reader process, mid-way through the files
@@ -46,7 +48,7 @@ def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Pat
     assert len(results) == len(paths)
     failed = [r for r in results if r[0] == "problem"]
     assert len(failed) == 1  # the file being read when it died
-    assert all(r[1] == "unreadable" and "reader process died" in r[2] for r in failed)
+    assert all(r[1] == "unreadable" and "reader process died" in r[2] for r in failed), failed
     assert results[-1][0] == "pages"  # files after the crash are read in this process
     assert all(r[1][0].startswith(f"資料{n}") for n, r in enumerate(results) if r[0] == "pages")
 

@@ -103,6 +103,14 @@ def test_split_units_sentences_lines_paragraphs_and_bullets() -> None:
     assert [u.is_list_item for u in units] == [False, False, False, False, True, False, False]
 
 
+def test_a_sentence_end_inside_brackets_ends_no_sentence() -> None:
+    page = "申請書（以下「申請書」という。）を提出する。「本当か。」と問う。次の文。"
+    assert [u.text for u in split_units(page)] == ["申請書（以下「申請書」という。）を提出する。", "「本当か。」と問う。",
+                                                   "次の文。"]
+    stray = "（注" + "あ" * 250 + "。次の文。"  # a bracket never closed does not swallow the line
+    assert split_units(stray)[-1].text == "次の文。"
+
+
 def test_split_units_keeps_leading_sentence_ends() -> None:
     """A line that starts with "。" (or is only "？") must not lose those characters."""
     page = "。。続く文\n？"
