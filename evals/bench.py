@@ -405,6 +405,41 @@ def extract_profile(corpus: Path, documents: int, workers: int = 2) -> dict:
             "parallel_s": round(parallel, 2), "speedup": round(serial / parallel, 2) if parallel else None}
 
 
+REAL_PDFS = Path(__file__).resolve().parents[1] / "tests" / "data" / "real-pdfs"
+
+
+def real_pdf_extraction(folder: Path = REAL_PDFS) -> dict | None:
+    """Extraction speed on real government PDFs (slides, two-column pages, tables), where text
+    layout costs more than on the synthetic corpus: the product's reader against pypdf's layout
+    mode, the extractor it replaced, in the same run."""
+    from pypdf import PdfReader
+
+    pdfs = sorted(folder.glob("*.pdf"))
+    if not pdfs:
+        return None
+    t = time.perf_counter()
+    pages = sum(_read_pages(str(p)) for p in pdfs)
+    product_s = time.perf_counter() - t
+    t = time.perf_counter()
+    for pdf in pdfs:
+        reader = PdfReader(str(pdf))
+        if reader.is_encrypted:
+            reader.decrypt("")
+        for page in reader.pages:
+            page.extract_text(extraction_mode="layout")
+    pypdf_s = time.perf_counter() - t
+    return {"documents": len(pdfs), "pages": pages, "product_pages_per_s": round(pages / product_s, 1),
+            "pypdf_layout_pages_per_s": round(pages / pypdf_s, 1), "speedup": round(pypdf_s / product_s, 2)}
+
+
+def format_real_pdf_extraction(entry: dict | None) -> str:
+    if not entry:
+        return "real-PDF extraction: not measured (no tests/data/real-pdfs here)"
+    return (f"real-PDF extraction ({entry['documents']} PDFs, {entry['pages']} pages): "
+            f"{entry['product_pages_per_s']} pages/s (pypdf layout mode: {entry['pypdf_layout_pages_per_s']} pages/s, "
+            f"{entry['speedup']}x slower)")
+
+
 # ============================================================================ the run
 
 
@@ -579,6 +614,8 @@ def format_table(result: dict) -> str:
     text += ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
     if all(r["pages"] != TARGET_PAGES for r in rows):
         text.append(f"(the targets are defined at {TARGET_PAGES:,} pages; no size here is {TARGET_PAGES:,})")
+    if "real_pdf_extraction" in result:
+        text.append(format_real_pdf_extraction(result["real_pdf_extraction"]))
     return "\n".join(text)
 
 
@@ -603,6 +640,10 @@ def run_bench(sizes: list[int], *, workdir: Path, seed: int = 0, queries: int = 
         if json_out:
             write_json(result, json_out)
 
+    log("real-PDF extraction ...")
+    result["real_pdf_extraction"] = real_pdf_extraction()
+    log("  " + format_real_pdf_extraction(result["real_pdf_extraction"]))
+    save()
     for pages in sizes:
         row: dict[str, Any] = {}
         result["sizes"].append(row)
