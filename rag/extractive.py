@@ -34,7 +34,10 @@ _WANT_NUMBER = re.compile(
     r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
     r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost")
 _WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
-_WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all")
+# Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
+_WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
+                        r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
+                        r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there")
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
@@ -328,12 +331,13 @@ class ExtractiveComposer:
 
     def _complete_asked_type(self, evidence: list[Evidence], seen: set[str], candidates: list[_Candidate],
                              intent: QuestionIntent, question: str) -> None:
-        """A "how much" or "when" question whose best passage names the thing but not the figure:
+        """A "how much" or "when" question whose first passage names the thing but not the figure:
         the figure usually stands right after it (an item's 予算額 rows, a record's 日付 line). The
-        nearest following unit of the same paragraph that holds the asked-for type goes first."""
+        nearest following unit that holds the asked-for type, before the next numbered item, goes
+        first."""
         if not (intent.wants_number or intent.wants_date) or not evidence:
             return
-        if any(_gives_asked_type(e.quote, intent, question) for e in evidence):
+        if _gives_asked_type(evidence[0].quote, intent, question):
             return
         top = evidence[0]
         by_unit = {(id(c.page), c.unit.start): c for c in candidates}
@@ -527,6 +531,8 @@ def _passage(page: _Page, unit: Unit) -> tuple[int, int]:
         following = [u for u in units if u.start > unit.start]
         end, added = unit.end, 0
         for nxt in following[:HEADING_FOLLOW]:
+            if nxt.paragraph != unit.paragraph and _outline_number(nxt.text) is not None:
+                break  # the next numbered item begins: it is not what this heading introduces
             end = nxt.end
             added += len(normalize(nxt.text))
             if added >= 30 or not _is_heading(nxt):
