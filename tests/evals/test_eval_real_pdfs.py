@@ -51,8 +51,8 @@ def test_real_pdf_eval_passes_its_gate(real_settings, embedder) -> None:
     thresholds = load_thresholds(THRESHOLDS)
     cases = load_datasets(DATASETS)
     assert len(cases) >= 90 and sum(c.lang == "en" for c in cases) >= 25 and sum(c.abstain for c in cases) >= 15
-    run = run_eval(service, cases, ["product", "naive-llamaindex"], datasets=[str(d) for d in DATASETS],
-                   thresholds=thresholds)
+    run = run_eval(service, cases, ["product", "naive-llamaindex", "simple-hybrid"],
+                   datasets=[str(d) for d in DATASETS], thresholds=thresholds)
     print(render_summary(run))
     assert run.gate_failures == check(run.metrics_by_config(), thresholds)
     assert run.gate_failures == [], "real-PDF gate failed:\n  " + "\n  ".join(run.gate_failures)
