@@ -15,8 +15,8 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 _SENTENCE_END = "。！？!?．"
 # A line that starts a new item: bullets, numbered and bracketed headings, notes.

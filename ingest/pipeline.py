@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunking import CHUNKER_VERSION, chunk_document
+from ingest.doc_ids import doc_id_of
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
 from ingest.pdf import PdfDocument, PdfProblem
 from ingest.readahead import read_ahead
@@ -125,16 +127,21 @@ class Ingestor:
             # First the cheap pass: which files changed. Only those are read, ahead, by workers.
             jobs: list[_Job] = []
             for pdf in pdfs:
-                first = seen.setdefault(pdf.stem, pdf)
+                doc_id, code, message = doc_id_of(pdf)
+                if doc_id is None:
+                    report.files.append(FileResult(path=os.fsencode(pdf).decode("utf-8", "backslashreplace"),
+                                                   doc_id="", status="failed", error_code=code, error=message))
+                    continue
+                first = seen.setdefault(doc_id, pdf)
                 if first is not pdf:
                     # Two files, one doc_id: ingesting both would make them overwrite each other on
                     # every run. The first one wins; the other is reported, never silently merged.
                     report.files.append(FileResult(
-                        path=str(pdf), doc_id=pdf.stem, status="failed", error_code="duplicate_doc_id",
-                        error=f"{pdf}: another file ({first}) already has the document id {pdf.stem!r}; "
+                        path=str(pdf), doc_id=doc_id, status="failed", error_code="duplicate_doc_id",
+                        error=f"{pdf}: another file ({first}) already has the document id {doc_id!r}; "
                               "rename one of them"))
                     continue
-                result, job = self._plan(pdf, manifest.get(pdf.stem))
+                result, job = self._plan(pdf, doc_id, manifest.get(doc_id))
                 report.files.append(result)
                 if job is not None:
                     jobs.append(job)
@@ -197,10 +204,9 @@ class Ingestor:
             job.result.pages, job.result.chunks = len(written.pages), len(written.ids)
             job.result.seconds = round(job.result.seconds + seconds * len(written.pages) / pages, 3)
 
-    def _plan(self, path: Path, entry: ManifestEntry | None) -> tuple[FileResult, _Job | None]:
+    def _plan(self, path: Path, doc_id: str, entry: ManifestEntry | None) -> tuple[FileResult, _Job | None]:
         """The file's result if nothing needs reading (unchanged, or unreadable), else the job."""
         t0 = time.perf_counter()
-        doc_id = path.stem
         result = FileResult(path=str(path), doc_id=doc_id, status="failed")
         try:
             sha = file_sha256(path)

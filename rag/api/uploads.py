@@ -19,7 +19,6 @@ ingest write lock orders them.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 import unicodedata
@@ -27,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.doc_ids import is_safe_doc_id
 from ingest.pipeline import FileResult, Ingestor, IngestReport
 from rag.answer import PolicyQA
 from rag.api.errors import ApiError
@@ -34,13 +34,6 @@ from rag.api.limits import MIB
 from rag.settings import Settings
 
 _COPY_BLOCK = MIB
-_SAFE_ID = re.compile(r"\w[\w.\-]{0,127}")  # \w is Unicode-aware: Japanese names are fine
-
-
-def is_safe_doc_id(value: str) -> bool:
-    return bool(_SAFE_ID.fullmatch(value))
-
-
 def choose_doc_id(form_doc_id: str | None, filename: str | None) -> str:
     """The document id for an upload, or a 422 saying why neither the field nor the file name will do."""
     if form_doc_id is not None and form_doc_id.strip():

@@ -670,3 +670,28 @@ def test_documents_are_written_together_and_each_stays_whole(env: IngestEnv, mak
     for fact in FACTS:
         hit = top_hit(env, fact)
         assert (hit.doc_id, hit.page) == (fact.doc_id, fact.page), fact
+
+
+def test_odd_file_names_are_reported_and_the_rest_is_ingested(tmp_path: Path, make_pdf: MakePdf, embedder) -> None:
+    """A Shift_JIS name (unzipped from a Windows archive) and a name that makes no document id
+    are each reported with their own code; the good file next to them goes in."""
+    import os
+
+    from ingest.pipeline import Ingestor
+    from rag.settings import Settings
+    from rag.store import Store
+
+    corpus = tmp_path / "corpus"
+    good = make_pdf(corpus / "good.pdf", ["良い資料\n\n内容である。"])
+    sjis = os.fsencode(corpus) + b"/" + "資料.pdf".encode("shift_jis")
+    with open(sjis, "wb") as fh:
+        fh.write(good.read_bytes())
+    (corpus / "...pdf").write_bytes(good.read_bytes())
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    report = Ingestor(settings, Store(settings, embedder.name, embedder.dimension), embedder).run()
+    by_code = {f.error_code: f for f in report.files if f.status == "failed"}
+    assert set(by_code) == {"undecodable_file_name", "invalid_doc_id"}
+    assert "rename" in by_code["undecodable_file_name"].error and "\\x" in by_code["undecodable_file_name"].error
+    assert "...pdf" in by_code["invalid_doc_id"].error
+    assert [f.doc_id for f in report.files if f.status == "added"] == ["good"]
+    json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")  # the report prints
