@@ -11,7 +11,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf import PdfReader
 
-from ingest.layout import ITEM_START, PageLayout, Segment, lay_out, repeated_band_keys
+from ingest.layout import ITEM_START, PageLayout, Segment, cap_heading, lay_out, repeated_band_keys
 from ingest.text import clean_line, title_of
 
 # pypdf (only asked why PDFium cannot open a file) logs every oddity it meets; the PdfProblem
@@ -44,7 +44,7 @@ class PdfDocument:
     def first_page_title(self) -> str:
         """The largest text of the first page with text: a cover's or a slide's real title, where
         its first line is often a label such as 「資料１－１」."""
-        return next((h or title_of(p) for h, p in zip(self.headings, self.pages) if p.strip()), "")
+        return next((h or cap_heading(title_of(p)) for h, p in zip(self.headings, self.pages) if p.strip()), "")
 
 
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "no title", "title", "document", "unknown", "anonymous",

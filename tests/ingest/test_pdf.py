@@ -109,3 +109,21 @@ def test_the_reference_set_spans_the_layouts_of_real_pdfs() -> None:
     layouts = {r.layout for r in REFERENCES}
     assert len(REFERENCES) >= 25
     assert {"two-column", "slide", "table", "line-numbered", "footnotes", "figure"} <= layouts
+
+
+def test_a_page_long_line_makes_no_page_long_title_or_heading(tmp_path: Path) -> None:
+    """A hostile page of one 5,000-character line: titles and chunk headings stay short."""
+    from reportlab.pdfgen import canvas
+
+    from ingest.chunking import chunk_document
+
+    path = tmp_path / "one-line.pdf"
+    pdf = canvas.Canvas(str(path), invariant=1)
+    pdf.setFont("Helvetica", 4)
+    pdf.drawString(10, 800, "word " * 1000)
+    pdf.save()
+    document = read_pdf(path)
+    assert len(document.first_page_title) <= 81
+    chunks = chunk_document(document.pages, target_chars=360, overlap_chars=60, headings=document.headings)
+    assert len(chunks) > 5 and all(len(c.heading) <= 81 for c in chunks)
+    assert sum(len(c.embedding_text) for c in chunks) < 2 * len(document.pages[0])
