@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr | None = Field(None, description="Bearer token for upload/delete; unset disables them.")
     max_upload_mb: int = Field(50, ge=1)
+    feedback_max_mb: int = Field(20, ge=1, description="Cap of data/feedback.jsonl; past it votes are refused "
+                                                       "(507) until a maintainer moves the file away.")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
     llm_model: str | None = None

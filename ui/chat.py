@@ -201,7 +201,18 @@ def build_blocks(service: PolicyQA, settings: Settings) -> gr.Blocks:
 
 
 def mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
-    """Mount the chat UI at ``/ui`` on ``app`` (``/ui`` redirects to ``/ui/``)."""
+    """Mount the chat UI at ``/ui`` on ``app`` (``/ui`` redirects to ``/ui/``).
+
+    The chat takes no files, so Gradio's upload routes, which would store anything anyone sends
+    in a temporary folder, answer 403 before Gradio sees the request."""
+    from fastapi.responses import JSONResponse
+
+    def no_uploads() -> JSONResponse:
+        return JSONResponse({"error": {"code": "uploads_disabled", "message": "the chat takes no file uploads"}},
+                            status_code=403)
+
+    for route in ("/gradio_api/upload", "/upload"):
+        app.add_api_route(f"{UI_PATH}{route}", no_uploads, methods=["POST", "PUT"], include_in_schema=False)
     gr.mount_gradio_app(app, build_blocks(service, settings), path=UI_PATH, theme=theme(), css=CSS,
                         footer_links=[], run_history=False, show_error=False, mcp_server=False,
                         ssr_mode=False, pwa=False, js=PAGE_JS)

@@ -15,8 +15,11 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from ingest.text import has_japanese
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA
+from rag.feedback import Feedback
 
 NOTE_CONFIRM = "confirm the expected pages really answer it; add its key facts to must_include"
 NOTE_CONFIRM_ABSTAIN = "confirm the documents really do not answer it"
@@ -69,9 +72,14 @@ def read_lines(path: Path) -> list[dict]:
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if raw.strip():
             try:
-                out.append(json.loads(raw))
+                line = json.loads(raw)
+                Feedback.model_validate({k: v for k, v in line.items() if k != "time"})
             except json.JSONDecodeError:
                 print(f"{path}:{number}: not JSON, skipped", file=sys.stderr)
+            except (ValidationError, AttributeError) as exc:
+                print(f"{path}:{number}: not a feedback record ({str(exc).splitlines()[0]}), skipped", file=sys.stderr)
+            else:
+                out.append(line)
     return out
 
 

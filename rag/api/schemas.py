@@ -191,7 +191,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Upload larger than POLICYQA_MAX_UPLOAD_MB",
         415: "The upload is not a PDF",
         422: "Invalid request, or a PDF that cannot be ingested",
-        503: "The index (Chroma) is unreachable, or built with another embedder",
+        503: "The index (Chroma) is unreachable, or built with another embedder; or feedback cannot be stored now",
+        507: "The feedback file reached POLICYQA_FEEDBACK_MAX_MB",
     }
     return {s: {"model": ErrorResponse, "description": described.get(s, "Error")} for s in statuses}
 

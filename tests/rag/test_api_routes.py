@@ -635,7 +635,19 @@ def test_feedback_is_recorded(admin):
     {"answer": "a", "vote": "up"},
     {"question": "q", "answer": "a", "vote": "up", "comment": "c" * 2001},
     {"question": "q", "answer": "a", "vote": "up", "citations": "p.16"},
+    {"question": "q", "answer": "a", "vote": "up", "citations": [{"page": 16}]},  # no doc_id
+    {"question": "q", "answer": "a", "vote": "up", "citations": [{"doc_id": "d", "page": 1, "quote": "x" * 5000}]},
+    {"question": "q", "answer": "a", "vote": "up", "citations": [{"doc_id": "d", "page": 1}] * 21},
 ])
 def test_feedback_validation(admin, body):
     assert_error(admin.client.post("/v1/feedback", json=body), 422, "validation_error")
     assert not admin.settings.feedback_path.exists()
+
+
+def test_a_full_feedback_file_is_507_and_keeps_its_bytes(admin):
+    cap = admin.settings.feedback_max_mb * 1024 * 1024
+    admin.settings.feedback_path.write_bytes(b"\n" * (cap - 5))
+    body = {"question": "q", "answer": "a", "vote": "up"}
+    error = assert_error(admin.client.post("/v1/feedback", json=body), 507, "feedback_full")
+    assert "limit" in error["message"] and str(admin.settings.data_dir) not in error["message"]
+    assert admin.settings.feedback_path.stat().st_size == cap - 5

@@ -193,6 +193,28 @@ def test_mount_ui_serves_a_japanese_offline_page(settings):
     assert DECK_TITLE in texts  # corpus line and filter choices
 
 
+def test_the_chat_takes_no_file_uploads(settings, tmp_path):
+    """Gradio's upload route would keep anything anyone posts in its temporary folder."""
+    import tempfile
+    from pathlib import Path
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+    mount_ui(app, FakeService(), settings)
+    gradio_tmp = Path(os.environ.get("GRADIO_TEMP_DIR", Path(tempfile.gettempdir()) / "gradio"))
+    before = sorted(gradio_tmp.rglob("*")) if gradio_tmp.exists() else []
+    with TestClient(app) as client:
+        for route in ("/ui/gradio_api/upload", "/ui/upload"):
+            response = client.post(route, files={"files": ("big.bin", b"x" * 1_000_000)})
+            assert response.status_code == 403, route
+            assert response.json()["error"]["code"] == "uploads_disabled"
+        assert client.get("/ui/").status_code == 200  # the chat itself is there
+    after = sorted(gradio_tmp.rglob("*")) if gradio_tmp.exists() else []
+    assert after == before
+
+
 # ---------------------------------------------------------------- with the real service
 
 
