@@ -145,12 +145,15 @@ def _open(path: Path) -> pdfium.PdfDocument:
         code = getattr(exc, "err_code", None)
         _explain_unopenable(path)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
-                             "password needed to open it); save an unprotected copy and ingest that") from None
+            raise _password_protected(path, "a password needed to open it") from None
         if code == pdfium_c.FPDF_ERR_SECURITY:
-            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
-                             "scheme that cannot be opened); save an unprotected copy and ingest that") from None
+            raise _password_protected(path, "a scheme that cannot be opened") from None
         raise
+
+
+def _password_protected(path: Path, how: str) -> PdfProblem:
+    return PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with {how}); "
+                      "save an unprotected copy and ingest that")
 
 
 def _explain_unopenable(path: Path) -> None:
@@ -159,8 +162,7 @@ def _explain_unopenable(path: Path) -> None:
     try:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with a "
-                             "password needed to open it); save an unprotected copy and ingest that")
+            raise _password_protected(path, "a password needed to open it")
         count = len(reader.pages)
     except PdfProblem:
         raise
