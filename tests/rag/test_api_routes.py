@@ -334,6 +334,18 @@ def test_pdf_is_served_inline(client, deck_settings):
     assert_error(client.get("/v1/documents/no-such-doc/pdf"), 404, "unknown_document")
 
 
+def test_head_on_a_pdf_or_page_is_the_get_without_its_body(client, deck_settings):
+    size = (deck_settings.corpus_dir / f"{DECK_ID}.pdf").stat().st_size
+    pdf = client.head(f"/v1/documents/{DECK_ID}/pdf")
+    assert pdf.status_code == 200 and pdf.content == b""
+    assert pdf.headers["content-type"] == "application/pdf" and int(pdf.headers["content-length"]) == size
+    page = client.head(f"/v1/documents/{DECK_ID}/pages/16")
+    assert page.status_code == 200 and page.content == b""
+    assert client.head("/v1/documents/no-such-doc/pdf").status_code == 404
+    assert "/v1/documents/{doc_id}/pdf" in client.get("/openapi.json").json()["paths"]
+    assert "head" not in client.get("/openapi.json").json()["paths"]["/v1/documents/{doc_id}/pdf"]
+
+
 def test_pdf_of_a_vanished_file_is_404(admin, memo_pdf):
     assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
     (admin.settings.uploads_dir / f"{MEMO_ID}.pdf").unlink()

@@ -92,6 +92,12 @@ def get_pdf(doc_id: DocIdParam, service: ServiceDep) -> FileResponse:
                         content_disposition_type="inline")
 
 
+# HEAD on a page or a PDF (link checkers, download managers, browsers probing a PDF's size) is the
+# GET without its body; kept out of the OpenAPI schema, where it would only repeat the GET.
+router.add_api_route("/{doc_id}/pages/{page}", get_page, methods=["HEAD"], include_in_schema=False)
+router.add_api_route("/{doc_id}/pdf", get_pdf, methods=["HEAD"], include_in_schema=False)
+
+
 @admin_router.post(
     "", response_model=UploadResponse, status_code=201,
     responses={200: {"model": UploadResponse, "description": "The same file was already ingested (unchanged)"},
