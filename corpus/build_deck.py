@@ -39,8 +39,10 @@ EMPHASIS_COLOUR = "#b00020"
 
 def find_japanese_font() -> Path:
     """Locate IPAex Gothic: a TrueType (not PostScript-outline) CJK font reportlab can embed."""
-    candidates = [Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
-                  Path("/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf")]
+    candidates = [
+        Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
+        Path("/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf"),
+    ]
     try:
         import japanize_matplotlib
 
@@ -50,7 +52,9 @@ def find_japanese_font() -> Path:
     for path in candidates:
         if path.exists():
             return path
-    raise SystemExit("IPAex Gothic not found: pip install japanize-matplotlib, or apt-get install fonts-ipaexfont")
+    raise SystemExit(
+        "IPAex Gothic not found: pip install japanize-matplotlib, or apt-get install fonts-ipaexfont"
+    )
 
 
 def split_pages(text: str) -> list[str]:
@@ -72,8 +76,9 @@ def draw_page(pdf: canvas.Canvas, page_text: str, width: float, height: float) -
     title, body = lines[0], "\n".join(lines[1:]).strip("\n")
     blocks = [b for b in re.split(r"\n\s*\n", body) if b.strip()]
 
-    title_style = ParagraphStyle("title", fontName=FONT_NAME, fontSize=TITLE_SIZE,
-                                 leading=TITLE_SIZE * 1.25, wordWrap="CJK")
+    title_style = ParagraphStyle(
+        "title", fontName=FONT_NAME, fontSize=TITLE_SIZE, leading=TITLE_SIZE * 1.25, wordWrap="CJK"
+    )
     title_para = Paragraph(to_markup(title), title_style)
     _, title_height = title_para.wrap(width - 2 * MARGIN, height)
     title_para.drawOn(pdf, MARGIN, height - MARGIN - title_height)
@@ -81,8 +86,14 @@ def draw_page(pdf: canvas.Canvas, page_text: str, width: float, height: float) -
     frame_height = height - 2 * MARGIN - title_height - 12
     inner_width = width - 2 * MARGIN - 12  # Frame pads 6pt on each side
     for size in BODY_SIZES:
-        style = ParagraphStyle("body", fontName=FONT_NAME, fontSize=size, leading=size * 1.25,
-                               spaceAfter=size * 0.9, wordWrap="CJK")
+        style = ParagraphStyle(
+            "body",
+            fontName=FONT_NAME,
+            fontSize=size,
+            leading=size * 1.25,
+            spaceAfter=size * 0.9,
+            wordWrap="CJK",
+        )
         paragraphs = [Paragraph(to_markup(b), style) for b in blocks]
         needed = sum(p.wrap(inner_width, height)[1] + style.spaceAfter for p in paragraphs)
         if needed <= frame_height - 12:

@@ -16,8 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-QUESTIONS = ["JASMの熊本進出による10年間の経済波及効果は？", "特定重要物資として指定された12の物資は何ですか",
-             "What share of global iodine production does Japan have?"]
+QUESTIONS = [
+    "JASMの熊本進出による10年間の経済波及効果は？",
+    "特定重要物資として指定された12の物資は何ですか",
+    "What share of global iodine production does Japan have?",
+]
 
 
 def _median_ms(call, runs: int) -> float:
@@ -42,14 +45,18 @@ def main() -> None:
     result["cli_start_ms"] = _median_ms(lambda: run("--version"), runs)
     result["cli_ask_ms"] = _median_ms(lambda: run("ask", QUESTIONS[0]), runs)
 
-    from rag.answer import PolicyQA
-    from rag.settings import Settings
+    from core.settings import Settings
+    from rag.service import PolicyQA
 
     service = PolicyQA(Settings())
     for q in QUESTIONS:  # warm: models loaded, keyword index and term vectors built
         service.answer(q)
-    result["search_ms"] = round(_median_ms(lambda: [service.search(q) for q in QUESTIONS], runs) / len(QUESTIONS), 1)
-    result["answer_ms"] = round(_median_ms(lambda: [service.answer(q) for q in QUESTIONS], runs) / len(QUESTIONS), 1)
+    result["search_ms"] = round(
+        _median_ms(lambda: [service.search(q) for q in QUESTIONS], runs) / len(QUESTIONS), 1
+    )
+    result["answer_ms"] = round(
+        _median_ms(lambda: [service.answer(q) for q in QUESTIONS], runs) / len(QUESTIONS), 1
+    )
     result["ask_over_start"] = round(result["cli_ask_ms"] / result["cli_start_ms"], 2)
     result["answer_over_search"] = round(result["answer_ms"] / result["search_ms"], 2)
     print(json.dumps(result, indent=2))

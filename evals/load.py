@@ -51,24 +51,35 @@ def latency_summary(ms: Sequence[float]) -> dict:
     if not ms:
         return {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "mean_ms": None, "max_ms": None}
     arr = np.asarray(ms, dtype=float)
-    return {"n": int(arr.size), "p50_ms": round(float(np.percentile(arr, 50)), 2),
-            "p95_ms": round(float(np.percentile(arr, 95)), 2), "p99_ms": round(float(np.percentile(arr, 99)), 2),
-            "mean_ms": round(float(arr.mean()), 2), "max_ms": round(float(arr.max()), 2)}
+    return {
+        "n": int(arr.size),
+        "p50_ms": round(float(np.percentile(arr, 50)), 2),
+        "p95_ms": round(float(np.percentile(arr, 95)), 2),
+        "p99_ms": round(float(np.percentile(arr, 99)), 2),
+        "mean_ms": round(float(arr.mean()), 2),
+        "max_ms": round(float(arr.max()), 2),
+    }
 
 
 def serve_env(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
     """A child's environment: the caller's, minus its POLICYQA_* settings, plus the given ones."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(POLICYQA_DATA_DIR=str(data_dir), POLICYQA_CORPUS_DIR=str(corpus_dir),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    env.update(
+        POLICYQA_DATA_DIR=str(data_dir),
+        POLICYQA_CORPUS_DIR=str(corpus_dir),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     env.update(extra)
     return env
 
 
 def policyqa_command() -> list[str]:
     exe = Path(sys.executable).with_name("policyqa")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "policyqa.cli"]
 
 
 def proc_status_mb(pid: int, key: str = "VmHWM") -> float | None:
@@ -107,9 +118,13 @@ class ServeProcess:
         self.port = free_port()
         self.started_at = time.perf_counter()
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([*policyqa_command(), "serve", "--host", "127.0.0.1",
-                                          "--port", str(self.port)],
-                                         env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [*policyqa_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def wait_until(self, path: str = "/healthz", timeout_s: float = 300.0) -> float:
@@ -117,9 +132,13 @@ class ServeProcess:
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}:\n{self.tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc and self.proc.returncode}:\n{self.tail()}"
+                )
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} did not answer {path} within {timeout_s:.0f} s:\n{self.tail()}")
+                raise TimeoutError(
+                    f"{self.name} did not answer {path} within {timeout_s:.0f} s:\n{self.tail()}"
+                )
             try:
                 if httpx.get(f"{self.url}{path}", timeout=5).status_code == 200:
                     return time.perf_counter() - self.started_at
@@ -189,10 +208,19 @@ class LoadResult:
         return data
 
 
-def run_load(url: str, questions: Sequence[str], *, clients: int = 16, seconds: float = 60.0,
-             timeout_s: float = 30.0, path: str = "/v1/answer", max_requests: int | None = None,
-             keep_bodies: bool = False, on_sample: Callable[[Sample], None] | None = None,
-             stop: threading.Event | None = None) -> LoadResult:
+def run_load(
+    url: str,
+    questions: Sequence[str],
+    *,
+    clients: int = 16,
+    seconds: float = 60.0,
+    timeout_s: float = 30.0,
+    path: str = "/v1/answer",
+    max_requests: int | None = None,
+    keep_bodies: bool = False,
+    on_sample: Callable[[Sample], None] | None = None,
+    stop: threading.Event | None = None,
+) -> LoadResult:
     """``clients`` threads, each with its own connection, POST questions (cycled, each client
     starting at its own offset) back to back until ``seconds`` have passed, ``max_requests``
     were sent or ``stop`` is set. A non-200 status or a failed request counts as an error."""
@@ -237,7 +265,9 @@ def run_load(url: str, questions: Sequence[str], *, clients: int = 16, seconds: 
                 if on_sample is not None:
                     on_sample(sample)
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True, name=f"load-{n}") for n in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(n,), daemon=True, name=f"load-{n}") for n in range(clients)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -252,7 +282,16 @@ def run_load(url: str, questions: Sequence[str], *, clients: int = 16, seconds: 
     if hung:
         error_samples.insert(0, f"{hung} client thread(s) still running after the deadline")
     statuses = Counter(str(s.status) if s.status is not None else "no_response" for s in done)
-    return LoadResult(clients=clients, seconds=round(elapsed, 2), requests=len(done), ok=len(ok),
-                      errors=len(errors) + hung, throughput_rps=round(len(ok) / elapsed, 2) if elapsed else 0.0,
-                      latency=latency_summary([s.ms for s in done]), ok_latency=latency_summary([s.ms for s in ok]),
-                      statuses=dict(sorted(statuses.items())), error_samples=error_samples, samples=done)
+    return LoadResult(
+        clients=clients,
+        seconds=round(elapsed, 2),
+        requests=len(done),
+        ok=len(ok),
+        errors=len(errors) + hung,
+        throughput_rps=round(len(ok) / elapsed, 2) if elapsed else 0.0,
+        latency=latency_summary([s.ms for s in done]),
+        ok_latency=latency_summary([s.ms for s in ok]),
+        statuses=dict(sorted(statuses.items())),
+        error_samples=error_samples,
+        samples=done,
+    )

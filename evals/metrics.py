@@ -24,14 +24,13 @@ its single-leg variants and outside baselines are scored by exactly the same cod
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from core.text import normalize
 from evals.dataset import LANGS, EvalCase
 
 MRR_DEPTH = 10
@@ -72,12 +71,9 @@ def first_expected_rank(pages: Sequence[Page], expected: frozenset[Page] | set[P
     return None
 
 
-_SPACE = re.compile(r"\s+")
-
-
 def normalize_fact(text: str) -> str:
     """The comparison form of FORMAT.md: NFKC, then every white-space character removed (case kept)."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    return normalize(text, keep_case=True)
 
 
 def missing_facts(must_include: Sequence[Sequence[str]], answer_text: str) -> list[tuple[str, ...]]:
@@ -169,33 +165,48 @@ class QuestionResult:
         if kind == "cited while abstaining":
             return f"abstained but still cited {format_pages(self.cited)}"
         if kind == "retrieval miss":
-            then = "then abstained" if self.abstained else f"answered from {format_pages(self.cited) or 'no page'}"
+            then = (
+                "then abstained"
+                if self.abstained
+                else f"answered from {format_pages(self.cited) or 'no page'}"
+            )
             return f"no expected page among the {len(self.retrieved)} retrieved pages; {then}"
         if kind == "wrong abstention":
             return f"abstained although an expected page was retrieved at rank {self.hit_rank}"
         parts = []
         if not self.cites_expected:
-            parts.append(f"cited {format_pages(self.cited) or 'nothing'} instead of the expected page "
-                         f"(retrieved at rank {self.hit_rank})")
+            parts.append(
+                f"cited {format_pages(self.cited) or 'nothing'} instead of the expected page "
+                f"(retrieved at rank {self.hit_rank})"
+            )
         if self.missing:
-            parts.append(f"answer lacks {len(self.missing)} of {len(self.case.must_include)} facts: "
-                         + ", ".join(" | ".join(alts) for alts in self.missing))
+            parts.append(
+                f"answer lacks {len(self.missing)} of {len(self.case.must_include)} facts: "
+                + ", ".join(" | ".join(alts) for alts in self.missing)
+            )
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         facts = self.facts
         return {
-            "id": self.case.id, "question": self.case.question, "lang": self.case.lang,
+            "id": self.case.id,
+            "question": self.case.question,
+            "lang": self.case.lang,
             "abstain_expected": self.case.abstain,
             "expected": [{"doc": e.doc, "pages": list(e.pages)} for e in self.case.expected],
             "retrieved": [{"doc": d, "page": p} for d, p in self.retrieved[:MRR_DEPTH]],
             "cited": [{"doc": d, "page": p} for d, p in self.cited],
-            "abstained": self.abstained, "hit_rank": self.hit_rank,
+            "abstained": self.abstained,
+            "hit_rank": self.hit_rank,
             "facts": None if facts is None else round(facts, 4),
             "missing_facts": [alts[0] if len(alts) == 1 else list(alts) for alts in self.missing],
-            "answer_pass": self.answer_pass, "abstain_correct": self.abstain_correct,
-            "failure": self.failure, "diagnosis": self.diagnosis,
-            "latency_ms": round(self.latency_ms, 2), "answer": self.answer, "error": self.error,
+            "answer_pass": self.answer_pass,
+            "abstain_correct": self.abstain_correct,
+            "failure": self.failure,
+            "diagnosis": self.diagnosis,
+            "latency_ms": round(self.latency_ms, 2),
+            "answer": self.answer,
+            "error": self.error,
         }
 
 
@@ -205,15 +216,29 @@ def format_pages(pages: Sequence[Page], with_doc: bool = False) -> str:
 
 
 def score_question(case: EvalCase, answer: AnswerLike, latency_ms: float) -> QuestionResult:
-    return QuestionResult(case=case, retrieved=ranked_pages(answer.sources), cited=ranked_pages(answer.citations),
-                          abstained=bool(answer.abstained), answer=answer.answer, latency_ms=latency_ms,
-                          missing=missing_facts(case.must_include, answer.answer))
+    return QuestionResult(
+        case=case,
+        retrieved=ranked_pages(answer.sources),
+        cited=ranked_pages(answer.citations),
+        abstained=bool(answer.abstained),
+        answer=answer.answer,
+        latency_ms=latency_ms,
+        missing=missing_facts(case.must_include, answer.answer),
+    )
 
 
 def failed_call(case: EvalCase, error: BaseException, latency_ms: float) -> QuestionResult:
     """A call that raised counts as a failure of that question rather than stopping the whole run."""
-    return QuestionResult(case=case, retrieved=[], cited=[], abstained=False, answer="", latency_ms=latency_ms,
-                          missing=list(case.must_include), error=f"{type(error).__name__}: {error}")
+    return QuestionResult(
+        case=case,
+        retrieved=[],
+        cited=[],
+        abstained=False,
+        answer="",
+        latency_ms=latency_ms,
+        missing=list(case.must_include),
+        error=f"{type(error).__name__}: {error}",
+    )
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -238,8 +263,10 @@ def aggregate(results: Sequence[QuestionResult], k: int = 5) -> dict[str, float 
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }
-    return {name: None if v is None else round(v, 2 if name.startswith("latency") else 6)
-            for name, v in metrics.items()}
+    return {
+        name: None if v is None else round(v, 2 if name.startswith("latency") else 6)
+        for name, v in metrics.items()
+    }
 
 
 def by_lang(results: Sequence[QuestionResult], k: int = 5) -> dict[str, dict[str, float | int | None]]:

@@ -43,13 +43,22 @@ def write_chart(runs: Sequence[ConfigRun], k: int, path: Path) -> Path:
         bars = ax.bar(xs, heights, width * 0.95, label=run.name, color=_COLOURS[i % len(_COLOURS)])
         for bar, metric in zip(bars, metrics, strict=True):
             shown = values.get(metric)
-            ax.annotate("–" if shown is None else f"{shown:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points")
+            ax.annotate(
+                "–" if shown is None else f"{shown:.2f}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                xytext=(0, 1),
+                textcoords="offset points",
+            )
     ax.set_xticks(range(len(metrics)), metrics)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("share of questions")
     ax.set_title("Eval metrics by configuration")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=max(1, len(runs)), fontsize=8, frameon=False)
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=max(1, len(runs)), fontsize=8, frameon=False
+    )
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, format="png")
@@ -70,9 +79,12 @@ def _cell(metric: str, value: float | None) -> str:
 
 def _metrics_table(columns: Sequence[tuple[str, dict]], k: int, caption: str) -> str:
     head = "".join(f"<th>{_e(name)}</th>" for name, _ in columns)
-    rows = "".join(f"<tr><th>{_e(m)}</th>" + "".join(f"<td>{_e(_cell(m, values.get(m)))}</td>"
-                                                      for _, values in columns) + "</tr>"
-                   for m in metric_names(k))
+    rows = "".join(
+        f"<tr><th>{_e(m)}</th>"
+        + "".join(f"<td>{_e(_cell(m, values.get(m)))}</td>" for _, values in columns)
+        + "</tr>"
+        for m in metric_names(k)
+    )
     return f"<table class='metrics'><caption>{_e(caption)}</caption><tr><th></th>{head}</tr>{rows}</table>"
 
 
@@ -85,19 +97,23 @@ def _pages(pages: Sequence[tuple[str, int]], expected: frozenset, with_doc: bool
     return ", ".join(parts) or "–"
 
 
-def _question_row(r: QuestionResult, others: Sequence[tuple[str, QuestionResult | None]], with_doc: bool) -> str:
+def _question_row(
+    r: QuestionResult, others: Sequence[tuple[str, QuestionResult | None]], with_doc: bool
+) -> str:
     expected = r.case.expected_pages
     status = "pass" if r.answer_pass else f"fail: {r.failure}"
     missing = "; ".join(" | ".join(alts) for alts in r.missing) or "–"
     other = " ".join(f"{name} {'✓' if o is not None and o.answer_pass else '✗'}" for name, o in others)
-    return (f"<tr class='{'pass' if r.answer_pass else 'fail'}'>"
-            f"<td>{_e(r.case.id)}</td><td class='q'>{_e(r.case.question)}</td><td>{_e(r.case.lang)}</td>"
-            f"<td>{_e(status)}</td>"
-            f"<td>{_pages(sorted(expected), expected, with_doc) if expected else '(abstain)'}</td>"
-            f"<td>{_pages(r.retrieved[:MRR_DEPTH], expected, with_doc)}</td>"
-            f"<td>{'abstained' if r.abstained else _pages(r.cited, expected, with_doc)}</td>"
-            f"<td>{_e(missing)}</td><td class='small'>{_e(r.diagnosis or '')}</td>"
-            f"<td class='small'>{_e(other)}</td></tr>")
+    return (
+        f"<tr class='{'pass' if r.answer_pass else 'fail'}'>"
+        f"<td>{_e(r.case.id)}</td><td class='q'>{_e(r.case.question)}</td><td>{_e(r.case.lang)}</td>"
+        f"<td>{_e(status)}</td>"
+        f"<td>{_pages(sorted(expected), expected, with_doc) if expected else '(abstain)'}</td>"
+        f"<td>{_pages(r.retrieved[:MRR_DEPTH], expected, with_doc)}</td>"
+        f"<td>{'abstained' if r.abstained else _pages(r.cited, expected, with_doc)}</td>"
+        f"<td>{_e(missing)}</td><td class='small'>{_e(r.diagnosis or '')}</td>"
+        f"<td class='small'>{_e(other)}</td></tr>"
+    )
 
 
 _CSS = """
@@ -116,10 +132,16 @@ td.q { max-width: 28em; } td.small { font-size: 12px; color: #555; max-width: 26
 def render_html(run: EvalRun, chart: str = CHART_NAME) -> str:
     primary = run.primary
     n = len(primary.results)
-    parts = [(f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>policyqa eval</title>"
-              f"<style>{_CSS}</style></head><body><h1>policyqa eval</h1>"),
-             (f"<p>{n} questions from {_e(', '.join(Path(d).name for d in run.datasets))}; "
-              f"top_k {run.top_k}; hit@{run.k}; {run.seconds:.1f} s in all.</p>")]
+    parts = [
+        (
+            f"<!doctype html><html lang='ja'><head><meta charset='utf-8'><title>policyqa eval</title>"
+            f"<style>{_CSS}</style></head><body><h1>policyqa eval</h1>"
+        ),
+        (
+            f"<p>{n} questions from {_e(', '.join(Path(d).name for d in run.datasets))}; "
+            f"top_k {run.top_k}; hit@{run.k}; {run.seconds:.1f} s in all.</p>"
+        ),
+    ]
     if run.gate_failures is not None:
         if run.gate_failures:
             items = "".join(f"<li>{_e(f)}</li>" for f in run.gate_failures)
@@ -130,17 +152,24 @@ def render_html(run: EvalRun, chart: str = CHART_NAME) -> str:
     parts.append(_metrics_table([(r.name, r.metrics) for r in run.runs], run.k, "All questions"))
     langs = list(primary.by_lang)
     for lang in langs:
-        parts.append(_metrics_table([(r.name, r.by_lang.get(lang, {})) for r in run.runs], run.k,
-                                    f"Questions in {lang} ({primary.by_lang[lang]['n']})"))
+        parts.append(
+            _metrics_table(
+                [(r.name, r.by_lang.get(lang, {})) for r in run.runs],
+                run.k,
+                f"Questions in {lang} ({primary.by_lang[lang]['n']})",
+            )
+        )
     descriptions = "".join(f"<li><b>{_e(r.name)}</b>: {_e(r.description)}</li>" for r in run.runs)
     parts.append(f"<ul>{descriptions}</ul>")
     by_id = {r.name: {q.case.id: q for q in r.results} for r in run.runs[1:]}
     with_doc = len({d for r in primary.results for d, _ in r.retrieved + list(r.case.expected_pages)}) > 1
     failing = len(primary.failures)
-    parts.append(f"<h2>Questions ({_e(primary.name)}): {n - failing} pass, {failing} fail</h2>"
-                 "<p>Expected pages are in bold wherever they appear.</p><table><tr><th>id</th><th>question</th>"
-                 "<th>lang</th><th>result</th><th>expected pages</th><th>retrieved pages (ranked)</th>"
-                 "<th>cited pages</th><th>missing facts</th><th>diagnosis</th><th>other configurations</th></tr>")
+    parts.append(
+        f"<h2>Questions ({_e(primary.name)}): {n - failing} pass, {failing} fail</h2>"
+        "<p>Expected pages are in bold wherever they appear.</p><table><tr><th>id</th><th>question</th>"
+        "<th>lang</th><th>result</th><th>expected pages</th><th>retrieved pages (ranked)</th>"
+        "<th>cited pages</th><th>missing facts</th><th>diagnosis</th><th>other configurations</th></tr>"
+    )
     for r in primary.results:
         others = [(name, results.get(r.case.id)) for name, results in by_id.items()]
         parts.append(_question_row(r, others, with_doc))

@@ -33,7 +33,7 @@ from evals.metrics import (
 )
 
 if TYPE_CHECKING:
-    from rag.answer import PolicyQA
+    from rag.service import PolicyQA
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,9 +63,15 @@ class ConfigRun:
         return [r for r in self.results if not r.answer_pass]
 
     def summary(self) -> dict[str, Any]:
-        return {"description": self.description, "metrics": self.metrics, "by_lang": self.by_lang,
-                "n": len(self.results), "setup_s": round(self.setup_seconds, 2),
-                "warmup_s": round(self.warmup_seconds, 2), "run_s": round(self.run_seconds, 2)}
+        return {
+            "description": self.description,
+            "metrics": self.metrics,
+            "by_lang": self.by_lang,
+            "n": len(self.results),
+            "setup_s": round(self.setup_seconds, 2),
+            "warmup_s": round(self.warmup_seconds, 2),
+            "run_s": round(self.run_seconds, 2),
+        }
 
 
 @dataclass
@@ -91,10 +97,16 @@ class EvalRun:
         """The eval JSON: the primary configuration at the top level, every configuration under "configs"."""
         primary = self.primary
         data: dict[str, Any] = {
-            "config": primary.name, "metrics": primary.metrics, "by_lang": primary.by_lang,
-            "n": len(primary.results), "per_question": [r.to_dict() for r in primary.results],
+            "config": primary.name,
+            "metrics": primary.metrics,
+            "by_lang": primary.by_lang,
+            "n": len(primary.results),
+            "per_question": [r.to_dict() for r in primary.results],
             "configs": {r.name: r.summary() for r in self.runs},
-            "k": self.k, "top_k": self.top_k, "datasets": self.datasets, "seconds": round(self.seconds, 2),
+            "k": self.k,
+            "top_k": self.top_k,
+            "datasets": self.datasets,
+            "seconds": round(self.seconds, 2),
         }
         if self.gate_failures is not None:
             data["gate"] = {"passed": not self.gate_failures, "failures": self.gate_failures}
@@ -123,8 +135,14 @@ def _warm_up_questions(cases: Sequence[EvalCase]) -> list[str]:
     return list(seen.values())
 
 
-def run_config(config: Config, cases: Sequence[EvalCase], k: int, *, warm_up: bool = True,
-               progress: Progress | None = None) -> ConfigRun:
+def run_config(
+    config: Config,
+    cases: Sequence[EvalCase],
+    k: int,
+    *,
+    warm_up: bool = True,
+    progress: Progress | None = None,
+) -> ConfigRun:
     """Answer every case with one configuration, timing each call; a call that raises fails its case."""
     run = ConfigRun(config.name, getattr(config, "description", ""), [], k)
     if warm_up:
@@ -148,9 +166,17 @@ def run_config(config: Config, cases: Sequence[EvalCase], k: int, *, warm_up: bo
     return run
 
 
-def run_eval(service: PolicyQA, cases: Sequence[EvalCase], configs: Sequence[str], *, k: int = 5,
-             top_k: int | None = None, datasets: Sequence[str] = (), thresholds: dict | None = None,
-             progress: Progress | None = None) -> EvalRun:
+def run_eval(
+    service: PolicyQA,
+    cases: Sequence[EvalCase],
+    configs: Sequence[str],
+    *,
+    k: int = 5,
+    top_k: int | None = None,
+    datasets: Sequence[str] = (),
+    thresholds: dict | None = None,
+    progress: Progress | None = None,
+) -> EvalRun:
     """Run the named configurations over one service (its index, its embedder) and, with thresholds, gate."""
     from evals.gate import check
 
@@ -161,7 +187,9 @@ def run_eval(service: PolicyQA, cases: Sequence[EvalCase], configs: Sequence[str
         setup = time.perf_counter()
         [config] = make_configs([name], service, top_k)
         config_run = run_config(config, cases, k, progress=progress)
-        config_run.setup_seconds = time.perf_counter() - setup - config_run.warmup_seconds - config_run.run_seconds
+        config_run.setup_seconds = (
+            time.perf_counter() - setup - config_run.warmup_seconds - config_run.run_seconds
+        )
         run.runs.append(config_run)
     run.seconds = time.perf_counter() - started
     if thresholds is not None:
@@ -182,16 +210,19 @@ def _cell(metric: str, value: float | None) -> str:
     return f"{value:.3f}"
 
 
-def metrics_table(columns: Sequence[tuple[str, dict[str, float | int | None]]], k: int, title: str = "metric"
-                  ) -> str:
+def metrics_table(
+    columns: Sequence[tuple[str, dict[str, float | int | None]]], k: int, title: str = "metric"
+) -> str:
     """Metrics as rows, configurations as columns."""
     names = metric_names(k)
     width = max(len(title), *(len(n) for n in names)) + 2
     col = [max(9, len(name) + 2) for name, _ in columns]
     lines = [title.ljust(width) + "".join(name.rjust(w) for (name, _), w in zip(columns, col, strict=True))]
     for metric in names:
-        lines.append(metric.ljust(width) + "".join(_cell(metric, m.get(metric)).rjust(w)
-                                                   for (_, m), w in zip(columns, col, strict=True)))
+        lines.append(
+            metric.ljust(width)
+            + "".join(_cell(metric, m.get(metric)).rjust(w) for (_, m), w in zip(columns, col, strict=True))
+        )
     return "\n".join(lines)
 
 
@@ -201,17 +232,28 @@ def render_summary(run: EvalRun) -> str:
     cases = [r.case for r in primary.results]
     langs = Counter(c.lang for c in cases)
     unanswerable = sum(c.abstain for c in cases)
-    out = [(f"{len(cases)} questions ({', '.join(f'{n} {lang}' for lang, n in langs.items())}; "
+    out = [
+        (
+            f"{len(cases)} questions ({', '.join(f'{n} {lang}' for lang, n in langs.items())}; "
             f"{len(cases) - unanswerable} answerable, {unanswerable} unanswerable) from "
             f"{', '.join(Path(d).name for d in run.datasets)}; top_k {run.top_k}, hit@{run.k}, "
-            f"mrr@{MRR_DEPTH} over the ranked sources"),
-           "", metrics_table([(r.name, r.metrics) for r in run.runs], run.k)]
+            f"mrr@{MRR_DEPTH} over the ranked sources"
+        ),
+        "",
+        metrics_table([(r.name, r.metrics) for r in run.runs], run.k),
+    ]
     for lang in langs:
         columns = [(r.name, r.by_lang.get(lang, {})) for r in run.runs]
         out += ["", metrics_table(columns, run.k, title=f"{lang} ({langs[lang]})")]
     out.append("")
-    out.append("time: " + ", ".join(f"{r.name} {r.run_seconds:.1f} s (+{r.setup_seconds + r.warmup_seconds:.1f} s "
-                                    f"setup)" for r in run.runs) + f"; total {run.seconds:.1f} s")
+    out.append(
+        "time: "
+        + ", ".join(
+            f"{r.name} {r.run_seconds:.1f} s (+{r.setup_seconds + r.warmup_seconds:.1f} s setup)"
+            for r in run.runs
+        )
+        + f"; total {run.seconds:.1f} s"
+    )
     failures = primary.failures
     out += ["", f"failing questions ({primary.name}): {len(failures)} of {len(primary.results)}"]
     if failures:
@@ -222,9 +264,11 @@ def render_summary(run: EvalRun) -> str:
             expected = sorted(r.case.expected_pages, key=lambda p: (p[0], p[1]))
             out.append(f"  {r.case.id} [{r.case.lang}] {r.failure}: {r.diagnosis}")
             out.append(f"      Q: {r.case.question}")
-            out.append(f"      expected {format_pages(expected, with_doc) or '(abstain)'} | retrieved "
-                       f"{format_pages(r.retrieved[:MRR_DEPTH], with_doc) or '-'} | cited "
-                       f"{format_pages(r.cited, with_doc) or '-'}")
+            out.append(
+                f"      expected {format_pages(expected, with_doc) or '(abstain)'} | retrieved "
+                f"{format_pages(r.retrieved[:MRR_DEPTH], with_doc) or '-'} | cited "
+                f"{format_pages(r.cited, with_doc) or '-'}"
+            )
     return "\n".join(out)
 
 
@@ -242,29 +286,59 @@ def _stderr_progress() -> Progress | None:
 
 
 @click.command("eval")
-@click.option("--dataset", "datasets", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Eval JSONL file (repeatable). Default: the bundled econsec-deck.jsonl.")
-@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, MRR_DEPTH),
-              help="The k of hit@k.")
-@click.option("--top-k", "top_k", default=None, type=click.IntRange(1, 50),
-              help="Sources each configuration returns. Default: the service setting (POLICYQA_TOP_K).")
-@click.option("--config", "configs", multiple=True, type=click.Choice([*CONFIG_NAMES, "all"]),
-              help="Configuration to run (repeatable; 'all' = every one). Default: product.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the eval JSON here.")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write an HTML report with a chart into this folder.")
-@click.option("--gate", is_flag=True,
-              help="Check evals/thresholds.toml (running the configurations it names) and exit 1 if it fails.")
-def eval_command(datasets: tuple[Path, ...], k: int, top_k: int | None, configs: tuple[str, ...],
-                 json_out: Path | None, report_dir: Path | None, gate: bool) -> None:
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Eval JSONL file (repeatable). Default: the bundled econsec-deck.jsonl.",
+)
+@click.option(
+    "--k", "k", default=5, show_default=True, type=click.IntRange(1, MRR_DEPTH), help="The k of hit@k."
+)
+@click.option(
+    "--top-k",
+    "top_k",
+    default=None,
+    type=click.IntRange(1, 50),
+    help="Sources each configuration returns. Default: the service setting (POLICYQA_TOP_K).",
+)
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    type=click.Choice([*CONFIG_NAMES, "all"]),
+    help="Configuration to run (repeatable; 'all' = every one). Default: product.",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the eval JSON here."
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write an HTML report with a chart into this folder.",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Check evals/thresholds.toml (running the configurations it names) and exit 1 if it fails.",
+)
+def eval_command(
+    datasets: tuple[Path, ...],
+    k: int,
+    top_k: int | None,
+    configs: tuple[str, ...],
+    json_out: Path | None,
+    report_dir: Path | None,
+    gate: bool,
+) -> None:
     """Score answers and retrieval on eval datasets, configurations side by side."""
+    from core.errors import EmbedderError, EmbedderMismatch, StoreUnavailable
+    from core.settings import Settings
     from evals.dataset import DatasetError, load_datasets
     from evals.gate import load_thresholds, required_configs
-    from rag.answer import PolicyQA
-    from rag.embedders import EmbedderError
-    from rag.settings import Settings
-    from rag.store import EmbedderMismatch, StoreUnavailable
+    from rag.service import PolicyQA
 
     def fail(message: str, code: int = 2) -> None:
         click.secho(f"error: {message}", fg="red", err=True)
@@ -298,14 +372,26 @@ def eval_command(datasets: tuple[Path, ...], k: int, top_k: int | None, configs:
     wanted = {doc for case in cases for doc, _ in case.expected_pages}
     absent = sorted(wanted - set(documents))
     if absent:
-        click.secho(f"warning: the datasets expect documents that are not in the index: {', '.join(absent)} "
-                    "(their questions cannot pass)", fg="yellow", err=True)
+        click.secho(
+            f"warning: the datasets expect documents that are not in the index: {', '.join(absent)} "
+            "(their questions cannot pass)",
+            fg="yellow",
+            err=True,
+        )
 
     from evals.baselines import BaselineError
 
     try:
-        run = run_eval(service, cases, names, k=k, top_k=top_k, datasets=[str(p) for p in paths],
-                       thresholds=thresholds, progress=_stderr_progress())
+        run = run_eval(
+            service,
+            cases,
+            names,
+            k=k,
+            top_k=top_k,
+            datasets=[str(p) for p in paths],
+            thresholds=thresholds,
+            progress=_stderr_progress(),
+        )
     except BaselineError as exc:
         fail(str(exc))
     click.echo(render_summary(run))

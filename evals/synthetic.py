@@ -40,13 +40,67 @@ GENERATOR_VERSION = 1  # bump when the generated text changes, so cached corpora
 
 # Names found in the deck and what they may become. Replacements are drawn per document.
 PLACES = ["熊本", "長崎", "福岡", "大分", "佐賀", "千葉", "神奈川", "京都", "東京", "北海道", "九州", "東北"]
-PLACE_POOL = ["宮城", "岩手", "秋田", "山形", "新潟", "富山", "石川", "福井", "長野", "岐阜", "静岡", "愛知",
-              "三重", "滋賀", "兵庫", "奈良", "岡山", "広島", "山口", "徳島", "香川", "愛媛", "高知", "宮崎",
-              "鹿児島", "青森", "茨城", "栃木", "群馬", "埼玉", "山梨", "和歌山", "鳥取", "島根", "四国", "北陸"]
+PLACE_POOL = [
+    "宮城",
+    "岩手",
+    "秋田",
+    "山形",
+    "新潟",
+    "富山",
+    "石川",
+    "福井",
+    "長野",
+    "岐阜",
+    "静岡",
+    "愛知",
+    "三重",
+    "滋賀",
+    "兵庫",
+    "奈良",
+    "岡山",
+    "広島",
+    "山口",
+    "徳島",
+    "香川",
+    "愛媛",
+    "高知",
+    "宮崎",
+    "鹿児島",
+    "青森",
+    "茨城",
+    "栃木",
+    "群馬",
+    "埼玉",
+    "山梨",
+    "和歌山",
+    "鳥取",
+    "島根",
+    "四国",
+    "北陸",
+]
 COMPANIES = ["TSMC", "JASM", "ラピダス", "ファーウェイ", "JOGMEC", "Google", "McKinsey", "Omdia", "JETRO"]
-COMPANY_POOL = ["アオバ精機", "ミナト電子", "NKX", "ホクト化成", "サクラ半導体", "KRT", "ヤマト素材",
-                "ツバサ工業", "ASTEC", "カガミ電機", "ヒカリ通信", "MJX", "シオン製作所", "タカネ重工", "ORBIS",
-                "セイラン物産", "ミズホ技研", "LUMEX", "アサギ化学", "コトブキ電装"]
+COMPANY_POOL = [
+    "アオバ精機",
+    "ミナト電子",
+    "NKX",
+    "ホクト化成",
+    "サクラ半導体",
+    "KRT",
+    "ヤマト素材",
+    "ツバサ工業",
+    "ASTEC",
+    "カガミ電機",
+    "ヒカリ通信",
+    "MJX",
+    "シオン製作所",
+    "タカネ重工",
+    "ORBIS",
+    "セイラン物産",
+    "ミズホ技研",
+    "LUMEX",
+    "アサギ化学",
+    "コトブキ電装",
+]
 
 _NUMBER = re.compile(r"(?<![\d,])\d[\d,]*")
 
@@ -124,7 +178,9 @@ def document_plan(pages: int, seed: int) -> list[tuple[str, int, int]]:
     return plan
 
 
-def _build_one(out_dir: str, doc_id: str, doc_index: int, first: int, count: int, seed: int) -> tuple[str, int]:
+def _build_one(
+    out_dir: str, doc_id: str, doc_index: int, first: int, count: int, seed: int
+) -> tuple[str, int]:
     build_deck = load_build_deck()
     pool = source_pages()
     pages = [pool[(first + k) % len(pool)] for k in range(count)]
@@ -167,8 +223,9 @@ def cached_corpus(workdir: Path, pages: int, seed: int) -> SyntheticCorpus | Non
     return SyntheticCorpus(folder, int(info["pages"]), len(info["documents"]), seed, built=False, seconds=0.0)
 
 
-def build_corpus(workdir: Path, pages: int, seed: int = 0, *, workers: int = 2, timeout_s: float = 3600,
-                 log=print) -> SyntheticCorpus:
+def build_corpus(
+    workdir: Path, pages: int, seed: int = 0, *, workers: int = 2, timeout_s: float = 3600, log=print
+) -> SyntheticCorpus:
     """The corpus for (pages, seed) under ``workdir``: reused when already built, else typeset now.
 
     Built in a temporary folder and renamed when complete, so an interrupted build is never
@@ -189,8 +246,10 @@ def build_corpus(workdir: Path, pages: int, seed: int = 0, *, workers: int = 2, 
     deadline = time.monotonic() + timeout_s
     total = 0
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_build_one, str(tmp), doc_id, i, first, count, seed)
-                   for i, (doc_id, first, count) in enumerate(plan)]
+        futures = [
+            pool.submit(_build_one, str(tmp), doc_id, i, first, count, seed)
+            for i, (doc_id, first, count) in enumerate(plan)
+        ]
         done_count = 0
         pending = set(futures)
         while pending:
@@ -204,14 +263,26 @@ def build_corpus(workdir: Path, pages: int, seed: int = 0, *, workers: int = 2, 
                 total += f.result()[1]
                 done_count += 1
             if done and (done_count % 20 == 0 or not pending):
-                log(f"corpus: {done_count}/{len(plan)} documents typeset "
-                    f"({time.perf_counter() - started:.0f} s)")
+                log(
+                    f"corpus: {done_count}/{len(plan)} documents typeset "
+                    f"({time.perf_counter() - started:.0f} s)"
+                )
     if total != pages:
         raise RuntimeError(f"typeset {total} pages, expected {pages}")
-    (tmp / "corpus.json").write_text(json.dumps({
-        "pages": pages, "seed": seed, "fingerprint": _fingerprint(pages, seed),
-        "documents": [d for d, _, _ in plan], "generator_version": GENERATOR_VERSION,
-    }, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp / "corpus.json").write_text(
+        json.dumps(
+            {
+                "pages": pages,
+                "seed": seed,
+                "fingerprint": _fingerprint(pages, seed),
+                "documents": [d for d, _, _ in plan],
+                "generator_version": GENERATOR_VERSION,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     seconds = time.perf_counter() - started

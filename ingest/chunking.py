@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.text import Unit, split_units, title_of
 from ingest.layout import cap_heading
-from ingest.text import Unit, split_units, title_of
 
 CHUNKER_VERSION = "layout-v5"  # bump when chunk boundaries change, so re-ingest rebuilds
 
@@ -39,8 +39,15 @@ def _pieces(units: list[Unit], max_chars: int) -> list[tuple[int, int]]:
     return spans
 
 
-def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: int,
-               first_index: int = 0, heading: str | None = None) -> list[Chunk]:
+def chunk_page(
+    page_text: str,
+    page: int,
+    *,
+    target_chars: int,
+    overlap_chars: int,
+    first_index: int = 0,
+    heading: str | None = None,
+) -> list[Chunk]:
     """Greedy packing of whole units up to ``target_chars``; the next chunk repeats trailing
     units worth at most ``overlap_chars`` so a fact on a boundary is whole in one chunk.
     ``heading`` is the page's title (its largest text); without one, its first line."""
@@ -61,20 +68,30 @@ def chunk_page(page_text: str, page: int, *, target_chars: int, overlap_chars: i
         # reach the unit after this one: otherwise it would be a copy of this chunk's tail.
         k = j + 1
         reach = spans[j + 1][1]
-        while k - 1 > i and end - spans[k - 1][0] <= overlap_chars and reach - spans[k - 1][0] <= target_chars:
+        while (
+            k - 1 > i and end - spans[k - 1][0] <= overlap_chars and reach - spans[k - 1][0] <= target_chars
+        ):
             k -= 1
         i = k
     return chunks
 
 
-def chunk_document(pages: list[str], *, target_chars: int, overlap_chars: int,
-                   headings: list[str] | None = None) -> list[Chunk]:
+def chunk_document(
+    pages: list[str], *, target_chars: int, overlap_chars: int, headings: list[str] | None = None
+) -> list[Chunk]:
     """Chunks of every page, numbered through the document; no chunk spans two pages, so every
     chunk cites exactly one page."""
     chunks: list[Chunk] = []
     for number, text in enumerate(pages, start=1):
         heading = headings[number - 1] if headings else None
-        chunks.extend(chunk_page(text, number, target_chars=target_chars, overlap_chars=overlap_chars,
-                                 first_index=len(chunks), heading=heading))
+        chunks.extend(
+            chunk_page(
+                text,
+                number,
+                target_chars=target_chars,
+                overlap_chars=overlap_chars,
+                first_index=len(chunks),
+                heading=heading,
+            )
+        )
     return chunks
-

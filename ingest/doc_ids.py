@@ -29,10 +29,18 @@ def doc_id_of(path: Path) -> tuple[str | None, str | None, str | None]:
         path.name.encode("utf-8")
     except UnicodeEncodeError:
         shown = os.fsencode(path.name).decode("utf-8", "backslashreplace")
-        return None, "undecodable_file_name", (
-            f"{shown}: the file name is not valid UTF-8 (Shift_JIS from a Windows archive?); rename the file")
+        return (
+            None,
+            "undecodable_file_name",
+            (
+                f"{shown}: the file name is not valid UTF-8 (Shift_JIS from a Windows archive?); rename the file"
+            ),
+        )
     stem = unicodedata.normalize("NFC", path.stem if path.suffix.lower() == ".pdf" else path.name)
     if not is_safe_doc_id(stem):
-        return None, "invalid_doc_id", (
-            f"{path.name}: the file name does not make a document id ({RULE}); rename the file")
+        return (
+            None,
+            "invalid_doc_id",
+            (f"{path.name}: the file name does not make a document id ({RULE}); rename the file"),
+        )
     return stem, None, None

@@ -25,9 +25,12 @@ ITEM_START = re.compile(
     r"|[①-⑳㉑-㉟]|[（(]\s*[0-9０-９一二三四五六七八九十ａ-ｚa-zア-ン]{1,3}\s*[)）]"
     r"|[0-9０-９]{1,2}\s*[.．、]\s*(?=\D)|第\s*[0-9０-９一二三四五六七八九十百]+\s*[章節条部款]"
     r"|【|〔|［|\[|[（(]?注\s*[0-9０-９]*[)）]?|[ア-ン]\s+"
-    r"|[0-9０-９]+-[0-9０-９]+\s)")
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-‐－—–]\s*)?(?:p\.?\s*)?[0-9０-９ivxIVX]{1,4}(?:\s*[/／]\s*[0-9０-９]{1,4})?"
-                          r"(?:\s*[-‐－—–])?\s*$")
+    r"|[0-9０-９]+-[0-9０-９]+\s)"
+)
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-‐－—–]\s*)?(?:p\.?\s*)?[0-9０-９ivxIVX]{1,4}(?:\s*[/／]\s*[0-9０-９]{1,4})?"
+    r"(?:\s*[-‐－—–])?\s*$"
+)
 _DIGITS = re.compile(r"[0-9０-９]+")
 _KANA_ONLY = re.compile(r"^[\u3040-\u30ff\s]+$")
 
@@ -92,6 +95,7 @@ class PageLayout:
 
 # --- furniture: what is on every page but is not the page's content ----------------------------
 
+
 def _band_key(text: str) -> str:
     """Running headers and footers repeat with another page number: compare them without digits."""
     return _DIGITS.sub("0", re.sub(r"\s+", "", text))
@@ -135,8 +139,12 @@ def split_vertical_text(segments: list[Segment]) -> tuple[list[Segment], list[Se
             flush()
             vertical.append(seg)
             continue
-        if run and len(seg.text.strip()) <= 2 and abs(seg.x0 - run[-1].x0) <= 0.6 * seg.height \
-                and 0 <= run[-1].y0 - seg.y1 <= 1.5 * seg.height:
+        if (
+            run
+            and len(seg.text.strip()) <= 2
+            and abs(seg.x0 - run[-1].x0) <= 0.6 * seg.height
+            and 0 <= run[-1].y0 - seg.y1 <= 1.5 * seg.height
+        ):
             run.append(seg)
             continue
         flush()
@@ -151,8 +159,9 @@ def strip_line_numbers(segments: list[Segment]) -> tuple[list[Segment], list[str
     sit beside. They are recognised as a column: many segments beginning with a bare number at one
     x, left of the text, counting upwards down the page."""
     pattern = re.compile(r"^([0-9０-９]{1,3})(?:\s+|$)")
-    numbered = [(s, int(m.group(1).translate(_FULLWIDTH_DIGITS))) for s in segments
-                if (m := pattern.match(s.text))]
+    numbered = [
+        (s, int(m.group(1).translate(_FULLWIDTH_DIGITS))) for s in segments if (m := pattern.match(s.text))
+    ]
     if len(numbered) < 8:
         return segments, []
     xs = [s.x0 for s, _ in numbered]
@@ -174,8 +183,17 @@ def strip_line_numbers(segments: list[Segment]) -> tuple[list[Segment], list[str
         rest = pattern.sub("", seg.text, count=1)
         if rest.strip():
             width_per_char = seg.width / max(len(seg.text), 1)
-            kept.append(Segment(rest, seg.x0 + width_per_char * (len(seg.text) - len(rest)), seg.y0, seg.x1,
-                                seg.y1, seg.height, seg.text_x0))
+            kept.append(
+                Segment(
+                    rest,
+                    seg.x0 + width_per_char * (len(seg.text) - len(rest)),
+                    seg.y0,
+                    seg.x1,
+                    seg.y1,
+                    seg.height,
+                    seg.text_x0,
+                )
+            )
     return kept, [f"LINE-NUMBERS {values[0]}-{values[-1]}"]
 
 
@@ -191,9 +209,11 @@ def drop_furigana(segments: list[Segment]) -> tuple[list[Segment], list[Segment]
     kept, dropped = [], []
     for seg in segments:
         small = seg.height < 0.67 * body and _KANA_ONLY.match(seg.text) is not None
-        if small and any(0 <= o.y0 - seg.y1 <= 0.4 * body or abs(o.y1 - seg.y0) <= 0.5 * body
-                         for o in segments if o is not seg and o.height >= 0.8 * body
-                         and o.x0 - body <= seg.x0 <= o.x1):
+        if small and any(
+            0 <= o.y0 - seg.y1 <= 0.4 * body or abs(o.y1 - seg.y0) <= 0.5 * body
+            for o in segments
+            if o is not seg and o.height >= 0.8 * body and o.x0 - body <= seg.x0 <= o.x1
+        ):
             dropped.append(seg)
         else:
             kept.append(seg)
@@ -201,6 +221,7 @@ def drop_furigana(segments: list[Segment]) -> tuple[list[Segment], list[Segment]
 
 
 # --- paragraphs and rows -------------------------------------------------------------------------
+
 
 def _continues(block: Block, nxt: Segment) -> bool:
     """Is ``nxt`` the next visual line of the paragraph ``block`` (a wrap), not a new unit?"""
@@ -221,8 +242,9 @@ def _continues(block: Block, nxt: Segment) -> bool:
         lefts.append(first.text_x0)
     # Wrapped lines start under the paragraph's first line, under its text after a bullet or a
     # number (hanging indent), or up to a few characters left of an indented first line.
-    starts_in_place = any(abs(nxt.x0 - x) <= 0.7 * em for x in lefts) or \
-        (len(block.lines) == 1 and -2.5 * em <= nxt.x0 - first.x0 <= 2.5 * em)
+    starts_in_place = any(abs(nxt.x0 - x) <= 0.7 * em for x in lefts) or (
+        len(block.lines) == 1 and -2.5 * em <= nxt.x0 - first.x0 <= 2.5 * em
+    )
     if not starts_in_place:
         return False
     right = max(block.x1, nxt.x1)
@@ -236,7 +258,14 @@ def _is_label(text: str) -> bool:
 def _join(left: str, right: str) -> str:
     """A wrap inside Japanese text joins without a space; between Latin words it is one space."""
     left, right = left.rstrip(), right.lstrip()
-    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
+    if (
+        left
+        and right
+        and left[-1].isascii()
+        and right[0].isascii()
+        and left[-1].isalnum()
+        and right[0].isalnum()
+    ):
         return f"{left} {right}"
     if left.endswith("-") and right[:1].isascii() and right[:1].islower():
         return left + right  # hyphenated Latin word broken over two lines
@@ -312,8 +341,9 @@ def lay_out(segments: list[Segment], page_height: float, repeated: set[str]) -> 
     furniture: list[str] = []
     kept: list[Segment] = []
     for seg in segments:
-        running = in_margin_band(seg, page_height) and (_band_key(seg.text) in repeated
-                                                        or _PAGE_NUMBER.match(seg.text) is not None)
+        running = in_margin_band(seg, page_height) and (
+            _band_key(seg.text) in repeated or _PAGE_NUMBER.match(seg.text) is not None
+        )
         slug = seg.y1 <= page_height * 0.018 or seg.y0 >= page_height * 0.982  # printer's slug in the bleed
         if running or slug:
             furniture.append(seg.text.strip())

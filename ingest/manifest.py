@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import ManifestError
+
 MANIFEST_NAME = "manifest.toml"
 
 
@@ -19,11 +21,6 @@ class ManifestEntry:
     landing_page: str = ""
     licence: str = ""
     bundled: bool = False
-
-
-class ManifestError(ValueError):
-    """The manifest cannot be used; ingesting without it would silently change every listed
-    document's metadata, so the run stops with this message instead."""
 
 
 def load_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
@@ -41,8 +38,12 @@ def load_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
     if not isinstance(documents, list):
         raise ManifestError(f"{path}: documents must be [[document]] tables")
     for n, raw in enumerate(documents, start=1):
-        if not isinstance(raw, dict) or not isinstance(raw.get("doc_id"), str) or not raw["doc_id"] \
-                or not isinstance(raw.get("title"), str):
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("doc_id"), str)
+            or not raw["doc_id"]
+            or not isinstance(raw.get("title"), str)
+        ):
             raise ManifestError(f"{path}: [[document]] number {n} needs a doc_id and a title")
         known = {k: v for k, v in raw.items() if k in ManifestEntry.__dataclass_fields__}
         entry = ManifestEntry(**known)

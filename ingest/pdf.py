@@ -11,8 +11,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf import PdfReader
 
+from core.text import title_of
+from ingest.cleanup import clean_line
 from ingest.layout import ITEM_START, PageLayout, Segment, cap_heading, lay_out, repeated_band_keys
-from ingest.text import clean_line, title_of
 
 # pypdf (only asked why PDFium cannot open a file) logs every oddity it meets; the PdfProblem
 # carries the reason, so its log lines are only noise on the ingest output.
@@ -44,12 +45,26 @@ class PdfDocument:
     def first_page_title(self) -> str:
         """The largest text of the first page with text: a cover's or a slide's real title, where
         its first line is often a label such as 「資料１－１」."""
-        return next((h or cap_heading(title_of(p)) for h, p in zip(self.headings, self.pages) if p.strip()), "")
+        return next(
+            (h or cap_heading(title_of(p)) for h, p in zip(self.headings, self.pages) if p.strip()), ""
+        )
 
 
-_PLACEHOLDER_TITLES = {"untitled", "untitled document", "no title", "title", "document", "unknown", "anonymous",
-                       "無題", "無題のドキュメント", "powerpoint プレゼンテーション", "powerpoint presentation",
-                       "スライド 1", "slide 1"}
+_PLACEHOLDER_TITLES = {
+    "untitled",
+    "untitled document",
+    "no title",
+    "title",
+    "document",
+    "unknown",
+    "anonymous",
+    "無題",
+    "無題のドキュメント",
+    "powerpoint プレゼンテーション",
+    "powerpoint presentation",
+    "スライド 1",
+    "slide 1",
+}
 _APP_PREFIX = re.compile(r"^microsoft (?:word|powerpoint|excel) - ", re.IGNORECASE)
 _FILE_SUFFIX = re.compile(r"\.(?:docx?|pptx?|xlsx?|pdf|txt|rtf|odt|odp|indd)$", re.IGNORECASE)
 
@@ -80,9 +95,17 @@ def _segments(textpage) -> list[Segment]:
     def close() -> None:
         if boxes and "".join(chars).strip():
             heights = sorted(t - b for _, b, _, t in boxes)
-            out.append(Segment("".join(chars).strip(), min(b[0] for b in boxes), min(b[1] for b in boxes),
-                               max(b[2] for b in boxes), max(b[3] for b in boxes), heights[len(heights) // 2],
-                               _text_start(chars, boxes)))
+            out.append(
+                Segment(
+                    "".join(chars).strip(),
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                    heights[len(heights) // 2],
+                    _text_start(chars, boxes),
+                )
+            )
         chars.clear()
         boxes.clear()
 
@@ -125,7 +148,7 @@ def _text_start(chars: list[str], boxes: list[tuple[float, float, float, float]]
     mark = ITEM_START.match(text)
     if mark is None:
         return None
-    visible = sum(1 for c in text[:mark.end()] if not c.isspace())
+    visible = sum(1 for c in text[: mark.end()] if not c.isspace())
     return boxes[visible][0] if 0 < visible < len(boxes) else None
 
 
@@ -152,8 +175,11 @@ def _open(path: Path) -> pdfium.PdfDocument:
 
 
 def _password_protected(path: Path, how: str) -> PdfProblem:
-    return PdfProblem("encrypted", f"{path.name}: the PDF is password-protected (encrypted with {how}); "
-                      "save an unprotected copy and ingest that")
+    return PdfProblem(
+        "encrypted",
+        f"{path.name}: the PDF is password-protected (encrypted with {how}); "
+        "save an unprotected copy and ingest that",
+    )
 
 
 def _explain_unopenable(path: Path) -> None:
@@ -203,10 +229,14 @@ def read_pdf(path: Path) -> PdfDocument:
     if not head:
         raise PdfProblem("empty_file", f"{path.name}: the file is empty (0 bytes)")
     if b"%PDF-" not in head:
-        raise PdfProblem("not_pdf", f"{path.name}: not a PDF (no %PDF- header); is it another format renamed .pdf?")
+        raise PdfProblem(
+            "not_pdf", f"{path.name}: not a PDF (no %PDF- header); is it another format renamed .pdf?"
+        )
     if b"%%EOF" not in tail and _OBJECT_RE.search(head):  # began as a real PDF, stops mid-way
-        raise PdfProblem("truncated", f"{path.name}: the PDF is truncated (it stops before its end marker); "
-                         "copy or download it again")
+        raise PdfProblem(
+            "truncated",
+            f"{path.name}: the PDF is truncated (it stops before its end marker); copy or download it again",
+        )
     try:
         layouts = read_layout(path)
         if not layouts:
@@ -220,12 +250,17 @@ def read_pdf(path: Path) -> PdfDocument:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file may fail anywhere; one bad file must not
         # stop the run.
-        raise PdfProblem("corrupt", f"{path.name}: corrupt PDF that cannot be read "
-                         f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise PdfProblem(
+            "corrupt",
+            f"{path.name}: corrupt PDF that cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+        ) from None
     pages = [page_text(layout) for layout in layouts]
     if not any(p.strip() for p in pages):
-        raise PdfProblem("no_text", f"{path.name}: no extractable text on any of its {len(pages)} pages "
-                         "(a scanned PDF?); run OCR first, e.g. ocrmypdf")
+        raise PdfProblem(
+            "no_text",
+            f"{path.name}: no extractable text on any of its {len(pages)} pages "
+            "(a scanned PDF?); run OCR first, e.g. ocrmypdf",
+        )
     headings = [clean_line(layout.title) for layout in layouts]
     return PdfDocument(pages=pages, headings=headings, metadata_title=meta_title)
 

@@ -2,7 +2,7 @@
 
 Incremental (a file whose content and ingest settings are unchanged is skipped),
 idempotent (chunk ids are derived from content) and crash-safe (see
-``rag.store``: a document becomes visible only once all of it is written). Bad
+``core.store``: a document becomes visible only once all of it is written). Bad
 files are reported with a specific reason and skipped; the rest is ingested.
 """
 
@@ -17,15 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.embedders import Embedder, threads_limited
+from core.settings import Settings
+from core.store import DocumentRecord, DocumentWrite, Store
+from core.tokenize import TOKENIZER_VERSION, Tokenizer
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.doc_ids import doc_id_of
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
 from ingest.pdf import PdfDocument, PdfProblem
 from ingest.readahead import read_ahead
-from rag.embedders import Embedder, threads_limited
-from rag.settings import Settings
-from rag.store import DocumentRecord, DocumentWrite, Store
-from rag.tokenize import TOKENIZER_VERSION, Tokenizer
 
 ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
 WRITE_BATCH_PAGES = 512  # documents are written together until they hold this many pages...
@@ -65,14 +65,26 @@ class IngestReport:
 
     def summary(self) -> dict:
         done = [f for f in self.files if f.status in ("added", "updated", "unchanged")]
-        return {"documents": len(done), "added": self.count("added"), "updated": self.count("updated"),
-                "unchanged": self.count("unchanged"), "failed": len(self.failed), "pruned": len(self.pruned),
-                "pages": sum(f.pages for f in done), "chunks": sum(f.chunks for f in done),
-                "seconds": round(self.seconds, 2)}
+        return {
+            "documents": len(done),
+            "added": self.count("added"),
+            "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"),
+            "failed": len(self.failed),
+            "pruned": len(self.pruned),
+            "pages": sum(f.pages for f in done),
+            "chunks": sum(f.chunks for f in done),
+            "seconds": round(self.seconds, 2),
+        }
 
     def to_dict(self) -> dict:
-        return {"summary": self.summary(), "files": [f.__dict__ for f in self.files], "pruned": self.pruned,
-                "missing": self.missing, "timings_s": {k: round(v, 3) for k, v in self.timings.items()}}
+        return {
+            "summary": self.summary(),
+            "files": [f.__dict__ for f in self.files],
+            "pruned": self.pruned,
+            "missing": self.missing,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
 
 
 def discover_pdfs(paths: Iterable[Path]) -> list[Path]:
@@ -108,14 +120,17 @@ def ingest_fingerprint(settings: Settings, embedder_name: str) -> str:
 class Ingestor:
     """Holds the loaded embedder, tokenizer and store so the CLI and the API share one code path."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder, tokenizer: Tokenizer | None = None):
+    def __init__(
+        self, settings: Settings, store: Store, embedder: Embedder, tokenizer: Tokenizer | None = None
+    ):
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.tokenizer = tokenizer or Tokenizer()
 
-    def run(self, paths: Iterable[Path] | None = None, *, prune: bool = False,
-            progress: ProgressFn | None = None) -> IngestReport:
+    def run(
+        self, paths: Iterable[Path] | None = None, *, prune: bool = False, progress: ProgressFn | None = None
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         paths = list(paths) if paths else [self.settings.corpus_dir]
@@ -129,17 +144,30 @@ class Ingestor:
             for pdf in pdfs:
                 doc_id, code, message = doc_id_of(pdf)
                 if doc_id is None:
-                    report.files.append(FileResult(path=os.fsencode(pdf).decode("utf-8", "backslashreplace"),
-                                                   doc_id="", status="failed", error_code=code, error=message))
+                    report.files.append(
+                        FileResult(
+                            path=os.fsencode(pdf).decode("utf-8", "backslashreplace"),
+                            doc_id="",
+                            status="failed",
+                            error_code=code,
+                            error=message,
+                        )
+                    )
                     continue
                 first = seen.setdefault(doc_id, pdf)
                 if first is not pdf:
                     # Two files, one doc_id: ingesting both would make them overwrite each other on
                     # every run. The first one wins; the other is reported, never silently merged.
-                    report.files.append(FileResult(
-                        path=str(pdf), doc_id=doc_id, status="failed", error_code="duplicate_doc_id",
-                        error=f"{pdf}: another file ({first}) already has the document id {doc_id!r}; "
-                              "rename one of them"))
+                    report.files.append(
+                        FileResult(
+                            path=str(pdf),
+                            doc_id=doc_id,
+                            status="failed",
+                            error_code="duplicate_doc_id",
+                            error=f"{pdf}: another file ({first}) already has the document id {doc_id!r}; "
+                            "rename one of them",
+                        )
+                    )
                     continue
                 result, job = self._plan(pdf, doc_id, manifest.get(doc_id))
                 report.files.append(result)
@@ -156,35 +184,49 @@ class Ingestor:
                 for doc_id, record in sorted(self.store.snapshot().documents.items()):
                     if doc_id in seen:  # its file is here, maybe moved: not gone
                         continue
-                    if record.source_path and not Path(record.source_path).exists() \
-                            and record.source_path not in present:
+                    if (
+                        record.source_path
+                        and not Path(record.source_path).exists()
+                        and record.source_path not in present
+                    ):
                         self.store.delete_document(doc_id)
                         report.pruned.append(doc_id)
             t = time.perf_counter()
             self.store.collect_garbage()  # this run's spent markers and replaced versions
             report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t
         live = set(self.store.snapshot().documents)
-        report.missing = [{"doc_id": e.doc_id, "title": e.title, "landing_page": e.landing_page,
-                           "expected_path": str(self.settings.corpus_dir / f"{e.doc_id}.pdf")}
-                          for e in missing_documents(manifest, live | {p.stem for p in pdfs})]
+        report.missing = [
+            {
+                "doc_id": e.doc_id,
+                "title": e.title,
+                "landing_page": e.landing_page,
+                "expected_path": str(self.settings.corpus_dir / f"{e.doc_id}.pdf"),
+            }
+            for e in missing_documents(manifest, live | {p.stem for p in pdfs})
+        ]
         report.seconds = time.perf_counter() - started
         return report
 
-    def _read_and_write(self, jobs: list[_Job], workers: int, timings: dict[str, float],
-                        progress: ProgressFn | None) -> None:
+    def _read_and_write(
+        self, jobs: list[_Job], workers: int, timings: dict[str, float], progress: ProgressFn | None
+    ) -> None:
         """Embedded documents are written a few at a time: each Chroma write has a fixed cost that
         grows with the index, so a batch shares it (see ``Store.write_documents``)."""
         batch: list[tuple[_Job, DocumentWrite]] = []
         waited = time.perf_counter()
-        for n, (job, (document, seconds)) in enumerate(zip(jobs, read_ahead([j.path for j in jobs], workers)),
-                                                       start=1):
+        for n, (job, (document, seconds)) in enumerate(
+            zip(jobs, read_ahead([j.path for j in jobs], workers)), start=1
+        ):
             timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
             timings["extract"] = timings.get("extract", 0.0) + seconds
             job.result.seconds = round(job.result.seconds + seconds, 3)
             prepared = self._prepare(job, document, timings)
             if prepared is not None:
                 batch.append((job, prepared))
-            if len(batch) >= WRITE_BATCH_DOCUMENTS or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES:
+            if (
+                len(batch) >= WRITE_BATCH_DOCUMENTS
+                or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES
+            ):
                 self._write(batch, timings)
                 batch = []
             if progress:
@@ -224,16 +266,18 @@ class Ingestor:
         if current is not None and current.gen == gen:
             result.status, result.pages, result.chunks = "unchanged", current.pages, current.chunks
             source = str(path.resolve())
-            if current.source_path != source and \
-                    not (current.source_path and Path(current.source_path).exists()):
+            if current.source_path != source and not (
+                current.source_path and Path(current.source_path).exists()
+            ):
                 # The file moved (its recorded place is gone): serve it from here. While the
                 # recorded file still exists it stays the source; this one is only a copy.
                 self.store.update_record(replace(current, source_path=source))
             return result, None
         return result, _Job(path, doc_id, sha, gen, entry, current, result)
 
-    def _prepare(self, job: _Job, document: PdfDocument | PdfProblem,
-                 timings: dict[str, float]) -> DocumentWrite | None:
+    def _prepare(
+        self, job: _Job, document: PdfDocument | PdfProblem, timings: dict[str, float]
+    ) -> DocumentWrite | None:
         """Chunk, tokenise and embed one read document; None (and the result says why) if it failed."""
         t0 = time.perf_counter()
         result = job.result
@@ -242,27 +286,63 @@ class Ingestor:
                 result.error_code, result.error = document.code, document.message
                 return None
             t = time.perf_counter()
-            chunks = chunk_document(document.pages, target_chars=self.settings.chunk_chars,
-                                    overlap_chars=self.settings.chunk_overlap_chars, headings=document.headings)
+            chunks = chunk_document(
+                document.pages,
+                target_chars=self.settings.chunk_chars,
+                overlap_chars=self.settings.chunk_overlap_chars,
+                headings=document.headings,
+            )
             tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
             timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t
             t = time.perf_counter()
             vectors = self.embedder.embed([c.embedding_text for c in chunks])
             timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
             entry, doc_id, sha, gen = job.entry, job.doc_id, job.sha, job.gen
-            title = (entry.title if entry else None) or document.metadata_title or document.first_page_title or doc_id
+            title = (
+                (entry.title if entry else None)
+                or document.metadata_title
+                or document.first_page_title
+                or doc_id
+            )
             record = DocumentRecord(
-                doc_id=doc_id, gen=gen, title=title, date=entry.date if entry else "",
-                publisher=entry.publisher if entry else "", language=entry.language if entry else "ja",
-                landing_page=entry.landing_page if entry else "", licence=entry.licence if entry else "",
-                sha256=sha, pages=len(document.pages), chunks=len(chunks),
+                doc_id=doc_id,
+                gen=gen,
+                title=title,
+                date=entry.date if entry else "",
+                publisher=entry.publisher if entry else "",
+                language=entry.language if entry else "ja",
+                landing_page=entry.landing_page if entry else "",
+                licence=entry.licence if entry else "",
+                sha256=sha,
+                pages=len(document.pages),
+                chunks=len(chunks),
                 ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                source_path=str(job.path.resolve()))
-            metadatas = [{"doc_id": doc_id, "gen": gen, "doc_title": title, "doc_date": record.date,
-                          "page": c.page, "chunk": c.index, "start": c.start, "end": c.end, "sha256": sha,
-                          "ingested_at": record.ingested_at, "tokens": tok} for c, tok in zip(chunks, tokens)]
-            return DocumentWrite(record, list(document.pages), [f"{doc_id}:{gen}:{c.index}" for c in chunks],
-                                 [c.text for c in chunks], metadatas, vectors)
+                source_path=str(job.path.resolve()),
+            )
+            metadatas = [
+                {
+                    "doc_id": doc_id,
+                    "gen": gen,
+                    "doc_title": title,
+                    "doc_date": record.date,
+                    "page": c.page,
+                    "chunk": c.index,
+                    "start": c.start,
+                    "end": c.end,
+                    "sha256": sha,
+                    "ingested_at": record.ingested_at,
+                    "tokens": tok,
+                }
+                for c, tok in zip(chunks, tokens)
+            ]
+            return DocumentWrite(
+                record,
+                list(document.pages),
+                [f"{doc_id}:{gen}:{c.index}" for c in chunks],
+                [c.text for c in chunks],
+                metadatas,
+                vectors,
+            )
         finally:
             result.seconds = round(result.seconds + time.perf_counter() - t0, 3)
 
@@ -270,6 +350,7 @@ class Ingestor:
 @dataclass
 class _Job:
     """A file that changed since it was last ingested (or is new): to be read, embedded, written."""
+
     path: Path
     doc_id: str
     sha: str

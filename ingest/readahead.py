@@ -52,8 +52,9 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
             yield read_timed(path)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_exit_with,
-                             initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+    ) as pool:
         broken = False
 
         def submit(path: Path) -> Future | None:
@@ -85,8 +86,14 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
                         # A reader died (killed, out of memory) on this file: report it, read the
                         # rest in this process.
                         broken = True
-                        result = (PdfProblem("unreadable", f"{path.name}: the PDF reader process died while "
-                                             "reading this file (out of memory?)"), 0.0)
+                        result = (
+                            PdfProblem(
+                                "unreadable",
+                                f"{path.name}: the PDF reader process died while "
+                                "reading this file (out of memory?)",
+                            ),
+                            0.0,
+                        )
                 yield result
             following = next(queue, None)
             if following is not None:

@@ -1,1 +1,1 @@
-"""Retrieval, answering and the service shells (CLI, HTTP API) of policyqa."""
+"""Retrieval, the extractive composer and the answering service (``PolicyQA``)."""

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embedders import Embedder
-from rag.tokenize import ENGLISH_STOPWORDS, nfkc
+from core.embedders import Embedder
+from core.text import normalize
+from core.tokenize import ENGLISH_STOPWORDS
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ def translatable(term: str) -> bool:
 
 
 class TermTranslator:
-    def __init__(self, embedder: Embedder, cache_path: Path | None = None, *,
-                 min_similarity: float = MIN_SIMILARITY):
+    def __init__(
+        self, embedder: Embedder, cache_path: Path | None = None, *, min_similarity: float = MIN_SIMILARITY
+    ):
         self._embedder = embedder
         self._cache_path = cache_path
         self._min_similarity = min_similarity
@@ -75,12 +77,19 @@ class TermTranslator:
                     self._vectors[term] = vector
                 self._save_cache()
             self._terms = terms
-            self._matrix = (np.stack([self._vectors[t] for t in terms]) if terms
-                            else np.zeros((0, self._embedder.dimension), dtype=np.float32))
+            self._matrix = (
+                np.stack([self._vectors[t] for t in terms])
+                if terms
+                else np.zeros((0, self._embedder.dimension), dtype=np.float32)
+            )
 
     def translate(self, question: str) -> list[str]:
         """Japanese index terms for the English content words and word pairs of the question."""
-        words = [w for w in _WORD.findall(nfkc(question)) if w not in ENGLISH_STOPWORDS and len(w) > 2]
+        words = [
+            w
+            for w in _WORD.findall(normalize(question, keep_spaces=True))
+            if w not in ENGLISH_STOPWORDS and len(w) > 2
+        ]
         phrases = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
         with self._lock:
             terms, matrix = self._terms, self._matrix

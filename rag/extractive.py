@@ -11,33 +11,65 @@ of the cited page's text.
 from __future__ import annotations
 
 import re
-import unicodedata
-from itertools import groupby
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
-from ingest.text import BULLET_RE, Unit, has_japanese, normalize, split_units
+from core.text import BULLET_RE, Unit, has_japanese, normalize, split_units
 from rag.retrieval import RankedChunk
 
-_OUTLINE_RE = re.compile(r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))")
+_OUTLINE_RE = re.compile(
+    r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))"
+)
 _DIGIT_RE = re.compile(r"\d")
 _DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
 _KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_EN_NUM = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
-                                      "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_EN_NUM = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 _COUNT_JA = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})(?:つ|個|品目|種類|項目|分野|件|点|の)")
-_COUNT_EN = re.compile(r"\b(\d{1,2}|" + "|".join(_EN_NUM) + r")\s+(?:[a-z\-]+\s+){0,2}?"
-                       r"(?:items|technologies|materials|goods|products|areas|fields|measures|points|pillars|"
-                       r"cases|sectors|elements|minerals|steps|categories|types|kinds|things)\b")
+_COUNT_EN = re.compile(
+    r"\b(\d{1,2}|" + "|".join(_EN_NUM) + r")\s+(?:[a-z\-]+\s+){0,2}?"
+    r"(?:items|technologies|materials|goods|products|areas|fields|measures|points|pillars|"
+    r"cases|sectors|elements|minerals|steps|categories|types|kinds|things)\b"
+)
 _WANT_NUMBER = re.compile(
     r"いくら|何円|金額|規模|効果|どのくらい|どれくらい|どの程度|何%|何％|割合|シェア|比率|何人|何社|何件|何倍|何兆|何億|"
     r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
-    r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost")
+    r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
+)
 _WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
 # Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
-_WANT_LIST = re.compile(r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
-                        r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
-                        r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there")
+_WANT_LIST = re.compile(
+    r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
+    r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
+    r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
+)
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
@@ -117,7 +149,9 @@ class _Candidate:
 
 
 def _holds_asked_type(text: str, intent: QuestionIntent) -> bool:
-    return bool((intent.wants_number and _DIGIT_RE.search(text)) or (intent.wants_date and _DATE_RE.search(text)))
+    return bool(
+        (intent.wants_number and _DIGIT_RE.search(text)) or (intent.wants_date and _DATE_RE.search(text))
+    )
 
 
 _NUMBER_RE = re.compile(r"\d[\d,，.]*")
@@ -126,9 +160,9 @@ _NUMBER_RE = re.compile(r"\d[\d,，.]*")
 def _gives_asked_type(text: str, intent: QuestionIntent, question: str) -> bool:
     """Does the text state a figure or date the question does not already contain? An outline
     mark 「（33）」 or the 「令和6年度」 the question itself names is no answer to "how much"."""
-    text = unicodedata.normalize("NFKC", text)
+    text = normalize(text, keep_case=True, keep_spaces=True)
     text = "\n".join(_OUTLINE_RE.sub("", line) for line in text.split("\n"))
-    asked = set(_NUMBER_RE.findall(unicodedata.normalize("NFKC", question)))
+    asked = set(_NUMBER_RE.findall(normalize(question, keep_case=True, keep_spaces=True)))
     new_numbers = [n for n in _NUMBER_RE.findall(text) if n not in asked]
     if intent.wants_date and _DATE_RE.search(text) and new_numbers:
         return True
@@ -153,7 +187,7 @@ class QuestionIntent:
 
 
 def question_intent(question: str) -> QuestionIntent:
-    q = unicodedata.normalize("NFKC", question).lower()
+    q = normalize(question, keep_spaces=True)
     count = None
     m = _COUNT_JA.search(q)
     if m:
@@ -168,10 +202,13 @@ def question_intent(question: str) -> QuestionIntent:
     # "10年間" or "12月" are not list sizes
     if count is not None and re.search(rf"{count}\s*(?:年|月|日|%|円|億|兆|万|nm)", q):
         count = None
-    return QuestionIntent(count=count, wants_number=bool(_WANT_NUMBER.search(q)),
-                          wants_date=bool(_WANT_DATE.search(q)),
-                          wants_list=count is not None or bool(_WANT_LIST.search(q)),
-                          english=not has_japanese(question))
+    return QuestionIntent(
+        count=count,
+        wants_number=bool(_WANT_NUMBER.search(q)),
+        wants_date=bool(_WANT_DATE.search(q)),
+        wants_list=count is not None or bool(_WANT_LIST.search(q)),
+        english=not has_japanese(question),
+    )
 
 
 def _kanji_number(raw: str) -> int | None:
@@ -187,9 +224,15 @@ def _kanji_number(raw: str) -> int | None:
 class ExtractiveComposer:
     """Scores units of the top pages against the question and assembles cited evidence."""
 
-    def __init__(self, tokens: Callable[[str], list[str]], query_tokens: Callable[[str], list[str]],
-                 idf: Callable[[str], float], unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
-                 *, max_pages: int = 4):
+    def __init__(
+        self,
+        tokens: Callable[[str], list[str]],
+        query_tokens: Callable[[str], list[str]],
+        idf: Callable[[str], float],
+        unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
+        *,
+        max_pages: int = 4,
+    ):
         self._tokens = tokens
         self._query_tokens = query_tokens
         self._idf = idf
@@ -197,8 +240,9 @@ class ExtractiveComposer:
         self._max_pages = max_pages
 
     # -------------------------------------------------------------- scoring
-    def compose(self, question: str, ranked: Sequence[RankedChunk],
-                page_text: Callable[[str, int], str | None]) -> Composition:
+    def compose(
+        self, question: str, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None]
+    ) -> Composition:
         intent = question_intent(question)
         pages = self._pages(ranked, page_text)
         if not pages:
@@ -214,8 +258,16 @@ class ExtractiveComposer:
                 tokens = set(self._tokens(unit.text))
                 lex = _coverage(tokens, weights, total)
                 ctx = _coverage(tokens | title_tokens, weights, total)
-                candidates.append(_Candidate(page, unit, lex, ctx, self._prior(unit, page, intent),
-                                             typed=_holds_asked_type(unit.text, intent)))
+                candidates.append(
+                    _Candidate(
+                        page,
+                        unit,
+                        lex,
+                        ctx,
+                        self._prior(unit, page, intent),
+                        typed=_holds_asked_type(unit.text, intent),
+                    )
+                )
         candidates.sort(key=lambda c: -c.base)
         self._add_similarity(question, candidates[:UNITS_TO_EMBED])
         candidates.sort(key=lambda c: -c.score)
@@ -242,12 +294,24 @@ class ExtractiveComposer:
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = self._confidence(best, dense_top, intent)
-        return Composition(evidence, confidence, {
-            "intent": intent.__dict__, "best_lex": round(best.lex, 3), "best_ctx": round(best.ctx, 3),
-            "best_similarity": round(best.similarity, 3), "dense_top": round(dense_top, 3)})
+        return Composition(
+            evidence,
+            confidence,
+            {
+                "intent": intent.__dict__,
+                "best_lex": round(best.lex, 3),
+                "best_ctx": round(best.ctx, 3),
+                "best_similarity": round(best.similarity, 3),
+                "dense_top": round(dense_top, 3),
+            },
+        )
 
-    def _pages(self, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None],
-               limit: int | None = -1) -> list[_Page]:
+    def _pages(
+        self,
+        ranked: Sequence[RankedChunk],
+        page_text: Callable[[str, int], str | None],
+        limit: int | None = -1,
+    ) -> list[_Page]:
         limit = self._max_pages if limit == -1 else limit
         pages: dict[tuple[str, int], _Page] = {}
         for rank, chunk in enumerate(ranked, start=1):
@@ -258,8 +322,16 @@ class ExtractiveComposer:
                 text = page_text(chunk.doc_id, chunk.page)
                 if text is None:
                     continue
-                pages[key] = _Page(chunk.doc_id, chunk.doc_title, chunk.doc_date, chunk.page, text,
-                                   rank=len(pages) + 1, chunk_spans=[], units=split_units(text))
+                pages[key] = _Page(
+                    chunk.doc_id,
+                    chunk.doc_title,
+                    chunk.doc_date,
+                    chunk.page,
+                    text,
+                    rank=len(pages) + 1,
+                    chunk_spans=[],
+                    units=split_units(text),
+                )
             pages[key].chunk_spans.append((chunk.start, chunk.end, rank))
         return list(pages.values())
 
@@ -294,15 +366,22 @@ class ExtractiveComposer:
             conf = 0.5 * dense_part + 0.5 * unit_part
         else:
             conf = 0.5 * best.ctx + 0.25 * dense_part + 0.25 * unit_part
-        if (intent.wants_date and not _DATE_RE.search(best.unit.text)) or \
-                (intent.wants_number and not _DIGIT_RE.search(best.unit.text)):
+        if (intent.wants_date and not _DATE_RE.search(best.unit.text)) or (
+            intent.wants_number and not _DIGIT_RE.search(best.unit.text)
+        ):
             conf *= TYPE_MISS_FACTOR  # a "when"/"how much" question answered without a date or number
         return conf
 
     # -------------------------------------------------------------- assembling
     @staticmethod
-    def _add_unit(evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float,
-                  span: tuple[int, int] | None = None) -> bool:
+    def _add_unit(
+        evidence: list[Evidence],
+        seen: set[str],
+        page: _Page,
+        unit: Unit,
+        score: float,
+        span: tuple[int, int] | None = None,
+    ) -> bool:
         """Add the unit as its passage (or as ``span``); a passage already shown, or inside one
         shown, is skipped, and one that contains an earlier passage replaces it."""
         start, end = span or _passage(page, unit)
@@ -311,13 +390,14 @@ class ExtractiveComposer:
         if any(key in s for s in seen):
             return False
         for ev in evidence:  # overlapping passages of one page: the first shown is enough
-            if (ev.doc_id, ev.page) == (page.doc_id, page.page) and \
-                    min(end, ev.end) - max(start, ev.start) > 0.5 * (end - start):
+            if (ev.doc_id, ev.page) == (page.doc_id, page.page) and min(end, ev.end) - max(
+                start, ev.start
+            ) > 0.5 * (end - start):
                 return False
         lines = [_one_line(line) for line in quote.split("\n") if line.strip()]
-        best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1:unit.end])
+        best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1 : unit.end])
         direct = next((i for i, line in enumerate(lines) if best_line and best_line in line), 0)
-        lines = tuple([lines[direct]] + lines[:direct] + lines[direct + 1:])  # the most direct line first
+        lines = tuple([lines[direct]] + lines[:direct] + lines[direct + 1 :])  # the most direct line first
         new = Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end, quote, lines, score)
         for i, old in enumerate(evidence):
             if normalize(old.quote) in key:
@@ -329,8 +409,14 @@ class ExtractiveComposer:
         evidence.append(new)
         return True
 
-    def _complete_asked_type(self, evidence: list[Evidence], seen: set[str], candidates: list[_Candidate],
-                             intent: QuestionIntent, question: str) -> None:
+    def _complete_asked_type(
+        self,
+        evidence: list[Evidence],
+        seen: set[str],
+        candidates: list[_Candidate],
+        intent: QuestionIntent,
+        question: str,
+    ) -> None:
         """A "how much" or "when" question whose first passage names the thing but not the figure:
         the figure usually stands right after it (an item's 予算額 rows, a record's 日付 line). The
         nearest following unit that holds the asked-for type, before the next numbered item, goes
@@ -356,8 +442,10 @@ class ExtractiveComposer:
                         break
                     end = row.end
                 before = len(evidence)
-                if self._add_unit(evidence, seen, page, unit, score, span=(unit.start, end)) \
-                        and len(evidence) > before:
+                if (
+                    self._add_unit(evidence, seen, page, unit, score, span=(unit.start, end))
+                    and len(evidence) > before
+                ):
                     evidence.insert(0, evidence.pop())
                 return
 
@@ -369,8 +457,9 @@ class ExtractiveComposer:
         if following and following[0].text.lstrip().startswith("※"):
             self._add_unit(evidence, seen, page, following[0], score * 0.99)
 
-    def _best_list(self, pages: list[_Page], weights: dict[str, float], total: float,
-                   intent: QuestionIntent) -> Evidence | None:
+    def _best_list(
+        self, pages: list[_Page], weights: dict[str, float], total: float, intent: QuestionIntent
+    ) -> Evidence | None:
         """The list that best answers a "what are the (N) ..." question, searched on every retrieved
         page: an outline (①②③… in order, wherever they stand on the page) or a run of short items.
         Its header (the line introducing it) and its items must match the question; a list of the
@@ -387,7 +476,7 @@ class ExtractiveComposer:
                     run = ([header] if header else []) + items
                     cover = [self._coverage(t, weights, total) for _, _, t in run]
                     anchor = max(range(len(run) - intent.count), key=lambda i: cover[i])
-                    header, items = run[anchor], run[anchor + 1: anchor + 1 + intent.count]
+                    header, items = run[anchor], run[anchor + 1 : anchor + 1 + intent.count]
                 head_cov = self._coverage(header[2], weights, total) if header else 0.0
                 body_cov = self._coverage(" ".join(t for _, _, t in items), weights, total)
                 score = head_cov + 0.5 * body_cov + 0.2 / page.rank
@@ -402,9 +491,23 @@ class ExtractiveComposer:
                     start = (header or items[0])[0]
                     end = items[-1][1]
                     lines = ((_one_line(header[2]),) if header else ()) + tuple(
-                        _one_line(t) if BULLET_RE.match(t) else "・" + _one_line(t) for _, _, t in items)
-                    best = (score, Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end,
-                                            page.text[start:end], lines, score, is_list=True))
+                        _one_line(t) if BULLET_RE.match(t) else "・" + _one_line(t) for _, _, t in items
+                    )
+                    best = (
+                        score,
+                        Evidence(
+                            page.doc_id,
+                            page.doc_title,
+                            page.doc_date,
+                            page.page,
+                            start,
+                            end,
+                            page.text[start:end],
+                            lines,
+                            score,
+                            is_list=True,
+                        ),
+                    )
         if best is None or best[0] < LIST_MIN_SCORE:
             return None
         return best[1]
@@ -423,9 +526,11 @@ class _ListCandidate:
 def _enumeration_quality(items: list[Span]) -> float:
     """Share of items that read like entries of an enumeration (short, not sentences): a run of
     mixed headings and prose is a page layout, not a list."""
+
     def entry(text: str) -> bool:
         norm = normalize(text)
         return len(norm) <= ENTRY_CHARS and not norm.endswith("。")
+
     return sum(entry(t) for _, _, t in items) / len(items)
 
 
@@ -466,7 +571,7 @@ def _list_candidates(text: str) -> list[_ListCandidate]:
             continue
         style, expected = number[0], 2
         items = [lines[i][:3]]
-        for later in lines[i + 1:]:
+        for later in lines[i + 1 :]:
             n = _outline_number(later[2])
             if n == (style, expected):
                 items.append(later[:3])
@@ -490,7 +595,7 @@ def _list_candidates(text: str) -> list[_ListCandidate]:
                 else:
                     elements.append((False, (s, e, t)))
         else:
-            span = (para[0][0], para[-1][1], text[para[0][0]:para[-1][1]])
+            span = (para[0][0], para[-1][1], text[para[0][0] : para[-1][1]])
             short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
             elements.append((short, span))
     i = 0
@@ -501,7 +606,7 @@ def _list_candidates(text: str) -> list[_ListCandidate]:
         j = i
         while j + 1 < len(elements) and elements[j + 1][0]:
             j += 1
-        items = [e[1] for e in elements[i:j + 1]]
+        items = [e[1] for e in elements[i : j + 1]]
         if len(items) >= 3:
             header = elements[i - 1][1] if i > 0 else None
             numbered = sum(_outline_number(t) is not None for _, _, t in items) >= len(items) * 0.6

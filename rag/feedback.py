@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.settings import Settings
+from core.errors import FeedbackUnavailable, Kind
+from core.settings import Settings
 
 
 class FeedbackCitation(BaseModel):
@@ -34,19 +35,11 @@ class Feedback(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-class FeedbackUnavailable(Exception):
-    """Feedback cannot be stored now: ``full`` when the file reached its cap, else a storage error."""
-
-    def __init__(self, message: str, *, full: bool = False):
-        super().__init__(message)
-        self.full = full
-
-
 def record_feedback(settings: Settings, feedback: Feedback) -> dict:
     """Append one line; a file lock keeps concurrent writers from interleaving. A write that fails
     (a full disk) is rolled back to the previous end of the file, so no half line is left to
     swallow the next vote; a file at its cap takes no more."""
-    line = {**feedback.model_dump(exclude_none=True), "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    line = {**feedback.model_dump(exclude_none=True), "time": datetime.now(UTC).isoformat(timespec="seconds")}
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,8 +47,11 @@ def record_feedback(settings: Settings, feedback: Feedback) -> dict:
             fcntl.flock(fh, fcntl.LOCK_EX)
             end = fh.seek(0, 2)
             if end + len(data) > settings.feedback_max_mb * 1024 * 1024:
-                raise FeedbackUnavailable(f"the feedback file reached its limit of {settings.feedback_max_mb} MB",
-                                          full=True)
+                raise FeedbackUnavailable(
+                    f"the feedback file reached its limit of {settings.feedback_max_mb} MB",
+                    code="feedback_full",
+                    kind=Kind.STORAGE_FULL,
+                )
             try:
                 fh.write(data)
                 fh.flush()
@@ -63,5 +59,7 @@ def record_feedback(settings: Settings, feedback: Feedback) -> dict:
                 fh.truncate(end)
                 raise
     except OSError as exc:
-        raise FeedbackUnavailable(f"feedback cannot be stored now ({exc.strerror or type(exc).__name__})") from None
+        raise FeedbackUnavailable(
+            f"feedback cannot be stored now ({exc.strerror or type(exc).__name__})"
+        ) from None
     return line

@@ -15,10 +15,11 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rag.answer import Answer, Citation
 from rag.retrieval import RankedChunk
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, PolicyQA
+    from rag.service import PolicyQA
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,13 @@ SYSTEM_PROMPT = (
 def build_messages(question: str, sources: Sequence[RankedChunk]):
     from llama_index.core.llms import ChatMessage, MessageRole
 
-    numbered = "\n\n".join(f"[{i}] {c.doc_title} p.{c.page}\n{c.text}" for i, c in enumerate(sources, start=1))
-    return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
-            ChatMessage(role=MessageRole.USER, content=f"Sources:\n\n{numbered}\n\nQuestion: {question}")]
+    numbered = "\n\n".join(
+        f"[{i}] {c.doc_title} p.{c.page}\n{c.text}" for i, c in enumerate(sources, start=1)
+    )
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
+        ChatMessage(role=MessageRole.USER, content=f"Sources:\n\n{numbered}\n\nQuestion: {question}"),
+    ]
 
 
 def check_markers(reply: str, n_sources: int) -> tuple[str, list[int], list[str]]:
@@ -61,37 +66,57 @@ def check_markers(reply: str, n_sources: int) -> tuple[str, list[int], list[str]
 def make_llm(settings):
     from llama_index.llms.openai_like import OpenAILike
 
-    return OpenAILike(model=settings.llm_model, api_base=settings.llm_base_url,
-                      api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused",
-                      is_chat_model=True, timeout=settings.llm_timeout_s, max_retries=0, temperature=0.0,
-                      context_window=32768)
+    return OpenAILike(
+        model=settings.llm_model,
+        api_base=settings.llm_base_url,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused",
+        is_chat_model=True,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+        temperature=0.0,
+        context_window=32768,
+    )
 
 
 def llm_answer(service: PolicyQA, question: str, ranked: Sequence[RankedChunk], extractive: Answer) -> Answer:
     """The LLM's answer with checked citations, or the extractive one with a notice."""
-    from rag.answer import Citation
-
     settings = service.settings
     if not settings.llm_enabled:
-        return extractive.model_copy(update={"notice": "LLM mode requested but no LLM endpoint is configured "
-                                                       "(POLICYQA_LLM_BASE_URL, POLICYQA_LLM_MODEL)"})
+        return extractive.model_copy(
+            update={
+                "notice": "LLM mode requested but no LLM endpoint is configured "
+                "(POLICYQA_LLM_BASE_URL, POLICYQA_LLM_MODEL)"
+            }
+        )
     sources = list(ranked)
     started = time.perf_counter()
     try:
         reply = service.llm().chat(build_messages(question, sources)).message.content or ""
     except Exception as exc:  # noqa: BLE001 - any endpoint failure falls back, with the reason
         log.warning("LLM endpoint failed: %s", exc)
-        return extractive.model_copy(update={
-            "notice": f"LLM endpoint failed ({type(exc).__name__}); showing the extractive answer"})
+        return extractive.model_copy(
+            update={"notice": f"LLM endpoint failed ({type(exc).__name__}); showing the extractive answer"}
+        )
     elapsed = (time.perf_counter() - started) * 1000
     text, valid, invalid = check_markers(reply, len(sources))
     if not valid:
-        return extractive.model_copy(update={
-            "notice": "LLM reply cited no valid source; showing the extractive answer"
-                      + (f" (dropped markers: {' '.join(invalid)})" if invalid else "")})
-    citations = [Citation(doc_id=sources[n - 1].doc_id, doc_title=sources[n - 1].doc_title,
-                          doc_date=sources[n - 1].doc_date, page=sources[n - 1].page, quote=sources[n - 1].text,
-                          score=round(sources[n - 1].score, 6)) for n in valid]
+        return extractive.model_copy(
+            update={
+                "notice": "LLM reply cited no valid source; showing the extractive answer"
+                + (f" (dropped markers: {' '.join(invalid)})" if invalid else "")
+            }
+        )
+    citations = [
+        Citation.of(sources[n - 1], quote=sources[n - 1].text, score=sources[n - 1].score, digits=6)
+        for n in valid
+    ]
     notice = f"dropped citation markers not matching any source: {' '.join(invalid)}" if invalid else None
-    return extractive.model_copy(update={"answer": text, "mode": "llm", "citations": citations, "notice": notice,
-                                         "timings_ms": {**extractive.timings_ms, "llm_ms": elapsed}})
+    return extractive.model_copy(
+        update={
+            "answer": text,
+            "mode": "llm",
+            "citations": citations,
+            "notice": notice,
+            "timings_ms": {**extractive.timings_ms, "llm_ms": elapsed},
+        }
+    )

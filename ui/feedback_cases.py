@@ -17,14 +17,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ingest.text import has_japanese
+from core.text import has_japanese
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA
 from rag.feedback import Feedback
 
 NOTE_CONFIRM = "confirm the expected pages really answer it; add its key facts to must_include"
 NOTE_CONFIRM_ABSTAIN = "confirm the documents really do not answer it"
-NOTE_WRONG = ("voted down: find the pages that answer it (policyqa search), fill expected and must_include; "
-              "or, if no document answers it, set abstain to true")
+NOTE_WRONG = (
+    "voted down: find the pages that answer it (policyqa search), fill expected and must_include; "
+    "or, if no document answers it, set abstain to true"
+)
 NOTE_MISSED = "voted down on an abstention: find the pages that answer it, fill expected and must_include"
 
 
@@ -43,8 +45,14 @@ def draft_case(line: dict, case_id: str) -> tuple[dict, str]:
         for c in line.get("citations") or []:
             pages.setdefault(c["doc_id"], set()).add(int(c["page"]))
         expected = [{"doc": doc, "pages": sorted(p)} for doc, p in pages.items()]
-    case = {"id": case_id, "question": question, "lang": "ja" if has_japanese(question) else "en",
-            "expected": expected, "must_include": [], "abstain": up and abstained}
+    case = {
+        "id": case_id,
+        "question": question,
+        "lang": "ja" if has_japanese(question) else "en",
+        "expected": expected,
+        "must_include": [],
+        "abstain": up and abstained,
+    }
     if up:
         note = NOTE_CONFIRM_ABSTAIN if abstained else NOTE_CONFIRM
     else:
@@ -77,7 +85,10 @@ def read_lines(path: Path) -> list[dict]:
             except json.JSONDecodeError:
                 print(f"{path}:{number}: not JSON, skipped", file=sys.stderr)
             except (ValidationError, AttributeError) as exc:
-                print(f"{path}:{number}: not a feedback record ({str(exc).splitlines()[0]}), skipped", file=sys.stderr)
+                print(
+                    f"{path}:{number}: not a feedback record ({str(exc).splitlines()[0]}), skipped",
+                    file=sys.stderr,
+                )
             else:
                 out.append(line)
     return out

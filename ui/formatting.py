@@ -15,17 +15,23 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rag.answer import Answer, Citation, UnknownDocuments, marker
+from core.errors import Kind, PolicyQAError
+from rag.answer import Answer, Citation, marker
 from rag.links import citation_url
-from rag.store import EmbedderMismatch, StoreUnavailable
 
 ABSTAIN_HINT = "質問の言い回しを変えるか、対象資料の選択を見直してください。"
-ERROR_GENERIC = "申し訳ありません。回答の作成中に問題が発生しました。しばらくしてから、もう一度お試しください。"
-ERROR_UNKNOWN_DOCS = ("選択された資料の一部が見つかりません（削除された可能性があります）。"
-                      "ページを再読み込みして、対象資料を選び直してください。")
+ERROR_GENERIC = (
+    "申し訳ありません。回答の作成中に問題が発生しました。しばらくしてから、もう一度お試しください。"
+)
+ERROR_UNKNOWN_DOCS = (
+    "選択された資料の一部が見つかりません（削除された可能性があります）。"
+    "ページを再読み込みして、対象資料を選び直してください。"
+)
 ERROR_STORE = "文書の索引に接続できませんでした。しばらくしてから、もう一度お試しください。"
 ERROR_EMPTY = "質問を入力してください。"
-NO_DOCUMENTS = "まだ資料が登録されていません。管理者に資料の取り込み（<code>policyqa ingest</code>）を依頼してください。"
+NO_DOCUMENTS = (
+    "まだ資料が登録されていません。管理者に資料の取り込み（<code>policyqa ingest</code>）を依頼してください。"
+)
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -67,8 +73,10 @@ def citation_href(citation: Citation) -> str:
 
 def citation_link(citation: Citation) -> str:
     """``<a>`` that opens the cited PDF page in a new tab."""
-    return (f'<a class="pqa-cite" href="{_esc(citation_href(citation))}" target="_blank" '
-            f'rel="noopener noreferrer">{_esc(citation_label(citation.doc_title, citation.page))}</a>')
+    return (
+        f'<a class="pqa-cite" href="{_esc(citation_href(citation))}" target="_blank" '
+        f'rel="noopener noreferrer">{_esc(citation_label(citation.doc_title, citation.page))}</a>'
+    )
 
 
 def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
@@ -100,10 +108,14 @@ def evidence_panel(citations: Sequence[Citation]) -> str:
         head = citation_link(c)  # reads «title p.N»
         if date:
             head += f'<span class="pqa-ev-date">（{_esc(date)}）</span>'
-        items.append(f'<li><div class="pqa-ev-head">{head}</div>'
-                     f'<blockquote class="pqa-quote">{_lines_html(c.quote)}</blockquote></li>')
-    return (f'<details class="pqa-evidence"><summary>根拠（{len(citations)}件）</summary>'
-            f'<ol>{"".join(items)}</ol></details>')
+        items.append(
+            f'<li><div class="pqa-ev-head">{head}</div>'
+            f'<blockquote class="pqa-quote">{_lines_html(c.quote)}</blockquote></li>'
+        )
+    return (
+        f'<details class="pqa-evidence"><summary>根拠（{len(citations)}件）</summary>'
+        f"<ol>{''.join(items)}</ol></details>"
+    )
 
 
 def sources_line(citations: Sequence[Citation]) -> str:
@@ -114,8 +126,10 @@ def sources_line(citations: Sequence[Citation]) -> str:
 
 def format_abstention(answer: Answer) -> str:
     """The abstain message as the service worded it, a hint, and no sources."""
-    return (f'<div class="pqa-answer pqa-abstained"><p class="pqa-body">{_lines_html(answer.answer)}</p>'
-            f'<p class="pqa-hint">{_esc(ABSTAIN_HINT)}</p></div>')
+    return (
+        f'<div class="pqa-answer pqa-abstained"><p class="pqa-body">{_lines_html(answer.answer)}</p>'
+        f'<p class="pqa-hint">{_esc(ABSTAIN_HINT)}</p></div>'
+    )
 
 
 def format_answer(answer: Answer) -> str:
@@ -133,10 +147,11 @@ def format_answer(answer: Answer) -> str:
 
 def error_text(exc: BaseException) -> str:
     """A polite Japanese message for a failure; never the exception's own text."""
-    if isinstance(exc, UnknownDocuments):
-        return ERROR_UNKNOWN_DOCS
-    if isinstance(exc, (StoreUnavailable, EmbedderMismatch)):
-        return ERROR_STORE
+    if isinstance(exc, PolicyQAError):
+        if exc.kind is Kind.NOT_FOUND:
+            return ERROR_UNKNOWN_DOCS
+        if exc.kind is Kind.UNAVAILABLE:
+            return ERROR_STORE
     return ERROR_GENERIC
 
 
@@ -159,8 +174,10 @@ def document_choices(documents: Mapping[str, Any]) -> list[tuple[str, str]]:
     The label is the title; titles shared by several documents get the date, and the
     doc id when the date does not tell them apart either."""
     titles = {doc_id: _title(rec) or doc_id for doc_id, rec in documents.items()}
-    dated = {doc_id: f"{titles[doc_id]}（{format_date(getattr(rec, 'date', '')) or doc_id}）"
-             for doc_id, rec in documents.items()}
+    dated = {
+        doc_id: f"{titles[doc_id]}（{format_date(getattr(rec, 'date', '')) or doc_id}）"
+        for doc_id, rec in documents.items()
+    }
     title_count = Counter(titles.values())
     dated_count = Counter(dated.values())
     choices = []
@@ -180,7 +197,7 @@ def corpus_summary(documents: Mapping[str, Any]) -> str:
     if not documents:
         return f'<p class="pqa-corpus">{NO_DOCUMENTS}</p>'
     names = []
-    for label, doc_id in document_choices(documents):
+    for _label, doc_id in document_choices(documents):
         name = f"『{_esc(_title(documents[doc_id]) or doc_id)}』"
         date = format_date(getattr(documents[doc_id], "date", ""))
         if date:

@@ -10,12 +10,25 @@ from evals.dataset import EvalCase, parse_case
 DOC = "deck"
 
 
-def case(case_id: str, pages: Sequence[int] = (), *, facts: Sequence[str | list[str]] = (), lang: str = "ja",
-         abstain: bool = False, doc: str = DOC, question: str | None = None) -> EvalCase:
+def case(
+    case_id: str,
+    pages: Sequence[int] = (),
+    *,
+    facts: Sequence[str | list[str]] = (),
+    lang: str = "ja",
+    abstain: bool = False,
+    doc: str = DOC,
+    question: str | None = None,
+) -> EvalCase:
     """An answerable case expecting ``pages`` of ``doc``; ``abstain=True`` makes an unanswerable one."""
-    record = {"id": case_id, "question": question or f"{case_id} の質問", "lang": lang,
-              "expected": [] if abstain else [{"doc": doc, "pages": list(pages)}],
-              "must_include": list(facts), "abstain": abstain}
+    record = {
+        "id": case_id,
+        "question": question or f"{case_id} の質問",
+        "lang": lang,
+        "expected": [] if abstain else [{"doc": doc, "pages": list(pages)}],
+        "must_include": list(facts),
+        "abstain": abstain,
+    }
     return parse_case(record, "test.jsonl", 1)
 
 
@@ -28,7 +41,13 @@ def hits(*pages: int | tuple[str, int]) -> list[PageHit]:
     return out
 
 
-def answer(text: str = "", *, sources: Sequence[int | tuple[str, int]] = (),
-           cited: Sequence[int | tuple[str, int]] = (), abstained: bool = False) -> SimpleAnswer:
-    return SimpleAnswer(question="q", answer=text, abstained=abstained, citations=hits(*cited),
-                        sources=hits(*sources))
+def answer(
+    text: str = "",
+    *,
+    sources: Sequence[int | tuple[str, int]] = (),
+    cited: Sequence[int | tuple[str, int]] = (),
+    abstained: bool = False,
+) -> SimpleAnswer:
+    return SimpleAnswer(
+        question="q", answer=text, abstained=abstained, citations=hits(*cited), sources=hits(*sources)
+    )

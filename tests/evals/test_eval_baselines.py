@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from core.store import DocumentRecord
 from evals.baselines import BaselineError, NaiveLlamaIndex
-from rag.store import DocumentRecord
 
 PAGES = [
     "経済安全保障の概要\n\n本資料は官民連携の取組を紹介する。",
@@ -25,8 +25,11 @@ def naive(make_pdf, embedder, tmp_path_factory) -> NaiveLlamaIndex:
 
 
 def test_one_document_per_pdf_page_with_doc_id_and_page(naive: NaiveLlamaIndex) -> None:
-    assert [(d.metadata["doc_id"], d.metadata["page"]) for d in naive.documents] == [("memo", 1), ("memo", 2),
-                                                                                       ("memo", 3)]
+    assert [(d.metadata["doc_id"], d.metadata["page"]) for d in naive.documents] == [
+        ("memo", 1),
+        ("memo", 2),
+        ("memo", 3),
+    ]
     assert "蓄電池" in naive.documents[1].text
     assert naive.nodes == 3  # short pages: SentenceSplitter's defaults keep each page whole
 
@@ -62,9 +65,14 @@ def test_wrapper_gives_the_project_embedder_vectors_and_leaves_global_settings_a
 
 
 def test_a_missing_pdf_is_a_clear_error(tmp_path: Path) -> None:
-    record = DocumentRecord(doc_id="gone", gen="g1", title="t", source_path=str(tmp_path / "moved" / "gone.pdf"))
-    service = SimpleNamespace(documents=lambda: {"gone": record},
-                              settings=SimpleNamespace(corpus_dir=tmp_path / "corpus", embed_batch=8), embedder=None)
+    record = DocumentRecord(
+        doc_id="gone", gen="g1", title="t", source_path=str(tmp_path / "moved" / "gone.pdf")
+    )
+    service = SimpleNamespace(
+        documents=lambda: {"gone": record},
+        settings=SimpleNamespace(corpus_dir=tmp_path / "corpus", embed_batch=8),
+        embedder=None,
+    )
     with pytest.raises(BaselineError) as err:
         NaiveLlamaIndex.from_service(service, top_k=5)
     assert "gone" in str(err.value) and "moved" in str(err.value) and "corpus" in str(err.value)

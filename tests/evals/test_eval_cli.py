@@ -16,12 +16,36 @@ from click.testing import CliRunner
 from evals.baselines import CONFIG_NAMES
 from evals.dataset import default_dataset, load_dataset
 from evals.gate import check, load_thresholds
-from rag.cli import main
+from policyqa.cli import main
 
-CONTRACT_METRICS = {"hit@1", "hit@5", "mrr@10", "facts", "answer_pass", "abstain_accuracy", "latency_p50_ms",
-                    "latency_p95_ms"}
-QUESTION_KEYS = {"id", "question", "lang", "expected", "retrieved", "cited", "abstained", "hit_rank", "facts",
-                 "missing_facts", "answer_pass", "abstain_correct", "failure", "diagnosis", "latency_ms", "answer"}
+CONTRACT_METRICS = {
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "facts",
+    "answer_pass",
+    "abstain_accuracy",
+    "latency_p50_ms",
+    "latency_p95_ms",
+}
+QUESTION_KEYS = {
+    "id",
+    "question",
+    "lang",
+    "expected",
+    "retrieved",
+    "cited",
+    "abstained",
+    "hit_rank",
+    "facts",
+    "missing_facts",
+    "answer_pass",
+    "abstain_correct",
+    "failure",
+    "diagnosis",
+    "latency_ms",
+    "answer",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +56,29 @@ def full_run(deck_settings, tmp_path_factory) -> tuple[object, dict, Path, float
         mp.chdir(out)
         mp.setenv("POLICYQA_DATA_DIR", str(deck_settings.data_dir))
         mp.setenv("POLICYQA_CORPUS_DIR", str(deck_settings.corpus_dir))
-        for name in ("POLICYQA_CHROMA_URL", "POLICYQA_EMBEDDER", "POLICYQA_COLLECTION", "POLICYQA_TOP_K",
-                     "POLICYQA_LLM_BASE_URL", "POLICYQA_LLM_MODEL"):
+        for name in (
+            "POLICYQA_CHROMA_URL",
+            "POLICYQA_EMBEDDER",
+            "POLICYQA_COLLECTION",
+            "POLICYQA_TOP_K",
+            "POLICYQA_LLM_BASE_URL",
+            "POLICYQA_LLM_MODEL",
+        ):
             mp.delenv(name, raising=False)
         started = time.perf_counter()
-        result = CliRunner().invoke(main, ["eval", "--config", "all", "--gate", "--json", str(out / "eval.json"),
-                                           "--report", str(out / "report")])
+        result = CliRunner().invoke(
+            main,
+            [
+                "eval",
+                "--config",
+                "all",
+                "--gate",
+                "--json",
+                str(out / "eval.json"),
+                "--report",
+                str(out / "report"),
+            ],
+        )
         seconds = time.perf_counter() - started
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     data = json.loads((out / "eval.json").read_text(encoding="utf-8"))
@@ -63,7 +104,9 @@ def test_full_eval_writes_the_contract_json(full_run) -> None:
         assert set(summary["by_lang"]) == {"ja", "en"}, name
     assert data["configs"]["product"]["metrics"] == data["metrics"]
     # The naive baseline never abstains: it is right exactly on the answerable questions.
-    assert data["configs"]["naive-llamaindex"]["metrics"]["abstain_accuracy"] == pytest.approx(142 / 154, abs=1e-6)
+    assert data["configs"]["naive-llamaindex"]["metrics"]["abstain_accuracy"] == pytest.approx(
+        142 / 154, abs=1e-6
+    )
     print(f"full eval ({', '.join(CONFIG_NAMES)}): {seconds:.0f} s")
 
 
@@ -95,9 +138,15 @@ def test_quality_gate_on_project_dataset(deck_service) -> None:
     from evals.run import render_summary, run_eval
 
     thresholds = load_thresholds()
-    run = run_eval(deck_service, load_dataset(default_dataset()), ["product", "naive-llamaindex"],
-                   datasets=[str(default_dataset())], thresholds=thresholds)
+    run = run_eval(
+        deck_service,
+        load_dataset(default_dataset()),
+        ["product", "naive-llamaindex"],
+        datasets=[str(default_dataset())],
+        thresholds=thresholds,
+    )
     assert [r.name for r in run.runs] == ["product", "naive-llamaindex"]
     assert run.gate_failures == check(run.metrics_by_config(), thresholds)
-    assert run.gate_failures == [], "quality gate failed:\n  " + "\n  ".join(run.gate_failures) + \
-        "\n\n" + render_summary(run)
+    assert run.gate_failures == [], (
+        "quality gate failed:\n  " + "\n  ".join(run.gate_failures) + "\n\n" + render_summary(run)
+    )

@@ -9,15 +9,29 @@ import pytest
 
 from evals.dataset import DatasetError, default_dataset, load_dataset, load_datasets, parse_lines
 
-GOOD = {"id": "q1", "question": "12の物資は？", "lang": "ja",
-        "expected": [{"doc": "deck", "pages": [16, 19]}], "must_include": ["半導体", ["クラウド", "クラウドプログラム"]],
-        "abstain": False}
-OOS = {"id": "oos", "question": "Out of scope?", "lang": "en", "expected": [], "must_include": [], "abstain": True}
+GOOD = {
+    "id": "q1",
+    "question": "12の物資は？",
+    "lang": "ja",
+    "expected": [{"doc": "deck", "pages": [16, 19]}],
+    "must_include": ["半導体", ["クラウド", "クラウドプログラム"]],
+    "abstain": False,
+}
+OOS = {
+    "id": "oos",
+    "question": "Out of scope?",
+    "lang": "en",
+    "expected": [],
+    "must_include": [],
+    "abstain": True,
+}
 
 
 def write(path: Path, *lines: str | dict) -> Path:
-    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) if isinstance(x, dict) else x for x in lines) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) if isinstance(x, dict) else x for x in lines) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -28,8 +42,10 @@ def test_project_dataset_is_valid() -> None:
     assert sum(c.abstain for c in cases) == 12
     assert {c.lang for c in cases} == {"ja", "en"}
     materials = next(c for c in cases if c.id == "materials-12")
-    assert materials.expected_pages == {("econsec-public-private-action-2025-03-16", 16),
-                                        ("econsec-public-private-action-2025-03-16", 19)}
+    assert materials.expected_pages == {
+        ("econsec-public-private-action-2025-03-16", 16),
+        ("econsec-public-private-action-2025-03-16", 19),
+    }
     assert ("クラウドプログラム", "クラウド") in materials.must_include
 
 
@@ -50,26 +66,34 @@ def test_bad_json_names_its_line(tmp_path: Path) -> None:
     assert err.value.line == 3
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"id": ""}, "'id' must be a non-empty string"),
-    ({"question": "  "}, "'question' must be a non-empty string"),
-    ({"lang": "fr"}, "'lang' must be one of ja, en"),
-    ({"abstain": "no"}, "'abstain' must be true or false"),
-    ({"expected": {"doc": "deck", "pages": [1]}}, "'expected' must be a list"),
-    ({"expected": [{"doc": "deck", "page": [1]}]}, "expected[0] must be an object with exactly 'doc' and 'pages'"),
-    ({"expected": [{"doc": "", "pages": [1]}]}, "expected[0].doc must be a non-empty document id"),
-    ({"expected": [{"doc": "deck", "pages": [0]}]}, "1-based page numbers"),
-    ({"expected": [{"doc": "deck", "pages": [True]}]}, "1-based page numbers"),
-    ({"expected": [{"doc": "deck", "pages": []}]}, "non-empty list of 1-based page numbers"),
-    ({"expected": []}, "needs at least one expected page"),
-    ({"must_include": "半導体"}, "'must_include' must be a list"),
-    ({"must_include": [[]]}, "must_include[0] must be a non-empty string or a non-empty list"),
-    ({"must_include": ["ok", ["a", 3]]}, "must_include[1]"),
-    ({"must_include": [""]}, "must_include[0]"),
-    ({"abstain": True}, "an abstain case must have empty 'expected' and 'must_include'"),
-    ({"must_inculde": ["x"]}, "unknown field(s): must_inculde"),
-])
-def test_invalid_records_are_rejected_with_line_and_reason(tmp_path: Path, change: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": ""}, "'id' must be a non-empty string"),
+        ({"question": "  "}, "'question' must be a non-empty string"),
+        ({"lang": "fr"}, "'lang' must be one of ja, en"),
+        ({"abstain": "no"}, "'abstain' must be true or false"),
+        ({"expected": {"doc": "deck", "pages": [1]}}, "'expected' must be a list"),
+        (
+            {"expected": [{"doc": "deck", "page": [1]}]},
+            "expected[0] must be an object with exactly 'doc' and 'pages'",
+        ),
+        ({"expected": [{"doc": "", "pages": [1]}]}, "expected[0].doc must be a non-empty document id"),
+        ({"expected": [{"doc": "deck", "pages": [0]}]}, "1-based page numbers"),
+        ({"expected": [{"doc": "deck", "pages": [True]}]}, "1-based page numbers"),
+        ({"expected": [{"doc": "deck", "pages": []}]}, "non-empty list of 1-based page numbers"),
+        ({"expected": []}, "needs at least one expected page"),
+        ({"must_include": "半導体"}, "'must_include' must be a list"),
+        ({"must_include": [[]]}, "must_include[0] must be a non-empty string or a non-empty list"),
+        ({"must_include": ["ok", ["a", 3]]}, "must_include[1]"),
+        ({"must_include": [""]}, "must_include[0]"),
+        ({"abstain": True}, "an abstain case must have empty 'expected' and 'must_include'"),
+        ({"must_inculde": ["x"]}, "unknown field(s): must_inculde"),
+    ],
+)
+def test_invalid_records_are_rejected_with_line_and_reason(
+    tmp_path: Path, change: dict, message: str
+) -> None:
     path = write(tmp_path / "d.jsonl", OOS, {**GOOD, **change})
     with pytest.raises(DatasetError) as err:
         load_dataset(path)
@@ -125,8 +149,17 @@ def test_feedback_drafts_need_review_before_they_load(tmp_path: Path) -> None:
     """A draft for a down-voted answer has no expected pages yet: it must not be scored as it is."""
     from ui.feedback_cases import draft_cases
 
-    [(draft, _)] = draft_cases([{"question": "X とは？", "answer": "違う答え", "citations": [], "vote": "down",
-                                 "time": "2026-01-02T00:00:00+00:00"}])
+    [(draft, _)] = draft_cases(
+        [
+            {
+                "question": "X とは？",
+                "answer": "違う答え",
+                "citations": [],
+                "vote": "down",
+                "time": "2026-01-02T00:00:00+00:00",
+            }
+        ]
+    )
     with pytest.raises(DatasetError, match="needs at least one expected page"):
         load_dataset(write(tmp_path / "drafts.jsonl", draft))
     reviewed = {**draft, "expected": [{"doc": "deck", "pages": [3]}], "must_include": ["X"]}

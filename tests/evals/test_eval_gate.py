@@ -7,8 +7,14 @@ import pytest
 from evals.gate import ThresholdsError, check, load_thresholds, required_configs, validate
 
 GOOD = {
-    "product": {"hit@1": 0.90, "hit@5": 0.97, "mrr@10": 0.93, "facts": 0.9, "answer_pass": 0.84,
-                "abstain_accuracy": 0.95},
+    "product": {
+        "hit@1": 0.90,
+        "hit@5": 0.97,
+        "mrr@10": 0.93,
+        "facts": 0.9,
+        "answer_pass": 0.84,
+        "abstain_accuracy": 0.95,
+    },
     "naive-llamaindex": {"hit@1": 0.60, "mrr@10": 0.72, "answer_pass": 0.53, "abstain_accuracy": 0.92},
 }
 
@@ -30,7 +36,11 @@ def test_project_thresholds_are_the_agreed_ones(thresholds: dict) -> None:
     assert minimum["answer_pass"] >= 0.80
     assert minimum["abstain_accuracy"] >= 0.90
     [margin] = thresholds["margin"]
-    assert (margin["metric"], margin["config"], margin["baseline"]) == ("hit@1", "product", "naive-llamaindex")
+    assert (margin["metric"], margin["config"], margin["baseline"]) == (
+        "hit@1",
+        "product",
+        "naive-llamaindex",
+    )
     assert margin["at_least"] >= 0.15
     assert required_configs(thresholds) == ["product", "naive-llamaindex"]
 
@@ -39,8 +49,10 @@ def test_a_run_above_every_threshold_passes(thresholds: dict) -> None:
     assert check(GOOD, thresholds) == []
 
 
-@pytest.mark.parametrize(("metric", "value"), [
-    ("hit@1", 0.84), ("mrr@10", 0.89), ("answer_pass", 0.79), ("abstain_accuracy", 0.899)])
+@pytest.mark.parametrize(
+    ("metric", "value"),
+    [("hit@1", 0.84), ("mrr@10", 0.89), ("answer_pass", 0.79), ("abstain_accuracy", 0.899)],
+)
 def test_each_minimum_fails_the_gate(thresholds: dict, metric: str, value: float) -> None:
     failures = check(with_metric("product", metric, value), thresholds)
     assert len(failures) == 1
@@ -48,14 +60,18 @@ def test_each_minimum_fails_the_gate(thresholds: dict, metric: str, value: float
 
 
 def test_values_exactly_at_the_thresholds_pass(thresholds: dict) -> None:
-    metrics = {"product": {"hit@1": 0.85, "mrr@10": 0.90, "answer_pass": 0.80, "abstain_accuracy": 0.90},
-               "naive-llamaindex": {"hit@1": 0.70}}
+    metrics = {
+        "product": {"hit@1": 0.85, "mrr@10": 0.90, "answer_pass": 0.80, "abstain_accuracy": 0.90},
+        "naive-llamaindex": {"hit@1": 0.70},
+    }
     assert check(metrics, thresholds) == []
 
 
 def test_a_small_lead_over_the_naive_baseline_fails(thresholds: dict) -> None:
     failures = check(with_metric("naive-llamaindex", "hit@1", 0.80), thresholds)
-    assert failures == ["product hit@1 (0.900) leads naive-llamaindex (0.800) by 0.100, less than the required 0.150"]
+    assert failures == [
+        "product hit@1 (0.900) leads naive-llamaindex (0.800) by 0.100, less than the required 0.150"
+    ]
 
 
 def test_the_margin_is_not_decided_by_float_noise() -> None:
@@ -71,28 +87,37 @@ def test_a_baseline_that_was_not_run_fails_the_gate(thresholds: dict) -> None:
 
 
 def test_a_missing_or_none_metric_fails_the_gate(thresholds: dict) -> None:
-    assert check(with_metric("product", "mrr@10", None), thresholds) == ["product: mrr@10 is missing from the results"]
-    metrics = {"product": {k: v for k, v in GOOD["product"].items() if k != "answer_pass"},
-               "naive-llamaindex": GOOD["naive-llamaindex"]}
+    assert check(with_metric("product", "mrr@10", None), thresholds) == [
+        "product: mrr@10 is missing from the results"
+    ]
+    metrics = {
+        "product": {k: v for k, v in GOOD["product"].items() if k != "answer_pass"},
+        "naive-llamaindex": GOOD["naive-llamaindex"],
+    }
     assert check(metrics, thresholds) == ["product: answer_pass is missing from the results"]
 
 
 def test_every_shortfall_is_reported_at_once(thresholds: dict) -> None:
-    metrics = {"product": {"hit@1": 0.5, "mrr@10": 0.5, "answer_pass": 0.5, "abstain_accuracy": 0.5},
-               "naive-llamaindex": {"hit@1": 0.5}}
+    metrics = {
+        "product": {"hit@1": 0.5, "mrr@10": 0.5, "answer_pass": 0.5, "abstain_accuracy": 0.5},
+        "naive-llamaindex": {"hit@1": 0.5},
+    }
     assert len(check(metrics, thresholds)) == 5
 
 
-@pytest.mark.parametrize("bad", [
-    {},
-    {"minimum": {"product": {}}},
-    {"minimum": {"product": {"hit@1": "high"}}},
-    {"minimum": {"product": {"hit@1": True}}},
-    {"minimum": {"hit@1": 0.85}},
-    {"maximum": {"product": {"latency_p95_ms": 100}}},
-    {"margin": [{"metric": "hit@1", "config": "product", "at_least": 0.1}]},
-    {"margin": {"metric": "hit@1"}},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"minimum": {"product": {}}},
+        {"minimum": {"product": {"hit@1": "high"}}},
+        {"minimum": {"product": {"hit@1": True}}},
+        {"minimum": {"hit@1": 0.85}},
+        {"maximum": {"product": {"latency_p95_ms": 100}}},
+        {"margin": [{"metric": "hit@1", "config": "product", "at_least": 0.1}]},
+        {"margin": {"metric": "hit@1"}},
+    ],
+)
 def test_malformed_thresholds_are_an_error_not_an_empty_gate(bad: dict) -> None:
     with pytest.raises(ThresholdsError):
         validate(bad)

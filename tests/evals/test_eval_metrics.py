@@ -98,7 +98,9 @@ def test_facts_keep_case_as_the_format_defines() -> None:
 def test_facts_metric_averages_per_question_and_skips_questions_without_facts() -> None:
     results = [
         score_question(case("all", [1], facts=["A"]), answer("A", sources=[1], cited=[1]), 1.0),
-        score_question(case("quarter", [1], facts=["A", "B", "C", "D"]), answer("B", sources=[1], cited=[1]), 1.0),
+        score_question(
+            case("quarter", [1], facts=["A", "B", "C", "D"]), answer("B", sources=[1], cited=[1]), 1.0
+        ),
         score_question(case("nofacts", [1]), answer("x", sources=[1], cited=[1]), 1.0),
     ]
     assert [r.facts for r in results] == [1.0, 0.25, None]
@@ -106,20 +108,31 @@ def test_facts_metric_averages_per_question_and_skips_questions_without_facts() 
 
 
 def test_abstention_text_does_not_find_facts() -> None:
-    result = score_question(case("q", [1], facts=["A"]), answer("資料中に該当する記述が見つかりませんでした。",
-                                                               sources=[1], abstained=True), 1.0)
+    result = score_question(
+        case("q", [1], facts=["A"]),
+        answer("資料中に該当する記述が見つかりませんでした。", sources=[1], abstained=True),
+        1.0,
+    )
     assert result.facts == 0.0
 
 
-@pytest.mark.parametrize(("label", "given", "passes", "failure"), [
-    ("all facts, expected page cited", answer("A と B", sources=[3, 4], cited=[4]), True, None),
-    ("one of two citations on an expected page", answer("A B", sources=[4, 9], cited=[9, 4]), True, None),
-    ("facts but wrong page cited", answer("A B", sources=[9, 4], cited=[9]), False, "composer miss"),
-    ("expected page cited, a fact missing", answer("A", sources=[4], cited=[4]), False, "composer miss"),
-    ("no citation at all", answer("A B", sources=[4]), False, "composer miss"),
-    ("abstained with the page retrieved", answer("A B", sources=[4], abstained=True), False, "wrong abstention"),
-    ("expected page never retrieved", answer("A B", sources=[9], cited=[9]), False, "retrieval miss"),
-])
+@pytest.mark.parametrize(
+    ("label", "given", "passes", "failure"),
+    [
+        ("all facts, expected page cited", answer("A と B", sources=[3, 4], cited=[4]), True, None),
+        ("one of two citations on an expected page", answer("A B", sources=[4, 9], cited=[9, 4]), True, None),
+        ("facts but wrong page cited", answer("A B", sources=[9, 4], cited=[9]), False, "composer miss"),
+        ("expected page cited, a fact missing", answer("A", sources=[4], cited=[4]), False, "composer miss"),
+        ("no citation at all", answer("A B", sources=[4]), False, "composer miss"),
+        (
+            "abstained with the page retrieved",
+            answer("A B", sources=[4], abstained=True),
+            False,
+            "wrong abstention",
+        ),
+        ("expected page never retrieved", answer("A B", sources=[9], cited=[9]), False, "retrieval miss"),
+    ],
+)
 def test_answer_pass_on_answerable_questions(label: str, given, passes: bool, failure: str | None) -> None:
     result = score_question(case("q", [4], facts=["A", "B"]), given, 1.0)
     assert result.answer_pass is passes, label
@@ -127,13 +140,17 @@ def test_answer_pass_on_answerable_questions(label: str, given, passes: bool, fa
     assert (result.diagnosis is None) is passes
 
 
-@pytest.mark.parametrize(("label", "given", "passes", "abstain_ok", "failure"), [
-    ("abstained, nothing cited", answer(abstained=True, sources=[5]), True, True, None),
-    ("abstained but cited", answer(abstained=True, cited=[5]), False, True, "cited while abstaining"),
-    ("answered", answer("答え", sources=[5], cited=[5]), False, False, "answered unanswerable"),
-])
-def test_answer_pass_on_unanswerable_questions(label: str, given, passes: bool, abstain_ok: bool,
-                                               failure: str | None) -> None:
+@pytest.mark.parametrize(
+    ("label", "given", "passes", "abstain_ok", "failure"),
+    [
+        ("abstained, nothing cited", answer(abstained=True, sources=[5]), True, True, None),
+        ("abstained but cited", answer(abstained=True, cited=[5]), False, True, "cited while abstaining"),
+        ("answered", answer("答え", sources=[5], cited=[5]), False, False, "answered unanswerable"),
+    ],
+)
+def test_answer_pass_on_unanswerable_questions(
+    label: str, given, passes: bool, abstain_ok: bool, failure: str | None
+) -> None:
     result = score_question(case("oos", abstain=True), given, 1.0)
     assert result.answer_pass is passes, label
     assert result.abstain_correct is abstain_ok, label
@@ -153,7 +170,9 @@ def test_abstain_accuracy_counts_every_question() -> None:
 
 
 def test_latency_percentiles_interpolate() -> None:
-    results = [score_question(case(f"q{i}", [1]), answer(sources=[1]), ms) for i, ms in enumerate([10, 20, 30, 40])]
+    results = [
+        score_question(case(f"q{i}", [1]), answer(sources=[1]), ms) for i, ms in enumerate([10, 20, 30, 40])
+    ]
     metrics = aggregate(results)
     assert metrics["latency_p50_ms"] == 25.0
     assert metrics["latency_p95_ms"] == 38.5
@@ -163,7 +182,9 @@ def test_by_lang_splits_every_metric_and_counts_questions() -> None:
     results = [
         score_question(case("ja1", [1], lang="ja", facts=["A"]), answer("A", sources=[1], cited=[1]), 100.0),
         score_question(case("ja2", [2], lang="ja"), answer("x", sources=[1, 2], cited=[1]), 300.0),
-        score_question(case("en1", [1], lang="en", question="What?"), answer("x", sources=[5], cited=[5]), 50.0),
+        score_question(
+            case("en1", [1], lang="en", question="What?"), answer("x", sources=[5], cited=[5]), 50.0
+        ),
         score_question(case("en2", lang="en", abstain=True, question="Why?"), answer(abstained=True), 70.0),
     ]
     split = by_lang(results)
@@ -185,7 +206,9 @@ def test_a_call_that_raised_fails_its_question() -> None:
 
 
 def test_per_question_dict_holds_what_a_reader_needs() -> None:
-    result = score_question(case("q", [4], facts=["A", ["B", "b"]]), answer("A", sources=[9, 4, 4], cited=[9]), 5.0)
+    result = score_question(
+        case("q", [4], facts=["A", ["B", "b"]]), answer("A", sources=[9, 4, 4], cited=[9]), 5.0
+    )
     row = result.to_dict()
     assert row["retrieved"] == [{"doc": DOC, "page": 9}, {"doc": DOC, "page": 4}]
     assert row["cited"] == [{"doc": DOC, "page": 9}]

@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.settings import Settings
 from evals.dataset import load_datasets
 from evals.gate import check, load_thresholds
-from rag.cli import main
-from rag.settings import Settings
+from policyqa.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "tests" / "data" / "real-pdfs"
-DATASETS = [ROOT / "evals" / "datasets" / "real-pdfs-tune.jsonl", ROOT / "evals" / "datasets" / "real-pdfs-test.jsonl"]
+DATASETS = [
+    ROOT / "evals" / "datasets" / "real-pdfs-tune.jsonl",
+    ROOT / "evals" / "datasets" / "real-pdfs-test.jsonl",
+]
 THRESHOLDS = ROOT / "evals" / "thresholds-real-pdfs.toml"
 
 
@@ -33,11 +36,16 @@ def real_settings(tmp_path_factory, embedder):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("POLICYQA_DATA_DIR", str(data))
         mp.setenv("POLICYQA_CORPUS_DIR", str(corpus))
-        for name in ("POLICYQA_CHROMA_URL", "POLICYQA_EMBEDDER", "POLICYQA_LLM_BASE_URL", "POLICYQA_LLM_MODEL"):
+        for name in (
+            "POLICYQA_CHROMA_URL",
+            "POLICYQA_EMBEDDER",
+            "POLICYQA_LLM_BASE_URL",
+            "POLICYQA_LLM_MODEL",
+        ):
             mp.delenv(name, raising=False)
         result = CliRunner().invoke(main, ["ingest", "--json", str(corpus)])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert report["summary"]["documents"] == 9 and report["summary"]["failed"] == 0, report["summary"]
     return Settings(data_dir=data, corpus_dir=corpus)
 
@@ -45,14 +53,21 @@ def real_settings(tmp_path_factory, embedder):
 @pytest.mark.slow
 def test_real_pdf_eval_passes_its_gate(real_settings, embedder) -> None:
     from evals.run import render_summary, run_eval
-    from rag.answer import PolicyQA
+    from rag.service import PolicyQA
 
     service = PolicyQA(real_settings, embedder=embedder)
     thresholds = load_thresholds(THRESHOLDS)
     cases = load_datasets(DATASETS)
-    assert len(cases) >= 90 and sum(c.lang == "en" for c in cases) >= 25 and sum(c.abstain for c in cases) >= 15
-    run = run_eval(service, cases, ["product", "naive-llamaindex", "simple-hybrid"],
-                   datasets=[str(d) for d in DATASETS], thresholds=thresholds)
+    assert (
+        len(cases) >= 90 and sum(c.lang == "en" for c in cases) >= 25 and sum(c.abstain for c in cases) >= 15
+    )
+    run = run_eval(
+        service,
+        cases,
+        ["product", "naive-llamaindex", "simple-hybrid"],
+        datasets=[str(d) for d in DATASETS],
+        thresholds=thresholds,
+    )
     print(render_summary(run))
     assert run.gate_failures == check(run.metrics_by_config(), thresholds)
     assert run.gate_failures == [], "real-PDF gate failed:\n  " + "\n  ".join(run.gate_failures)

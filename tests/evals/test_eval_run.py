@@ -11,7 +11,7 @@ from eval_helpers import answer, case
 
 from evals.baselines import CONFIG_NAMES, SimpleAnswer
 from evals.run import ConfigRun, EvalRun, order_configs, render_summary, run_config
-from rag.cli import main
+from policyqa.cli import main
 
 CASES = [
     case("ja-ok", [2], facts=["半導体"]),
@@ -43,7 +43,9 @@ def good_answers() -> dict[str, SimpleAnswer]:
         CASES[0].question: answer("半導体です", sources=[2, 5], cited=[2]),
         CASES[1].question: answer("予算は別の頁", sources=[1, 2, 1], cited=[1]),
         CASES[2].question: answer("It is X", sources=[3], cited=[3]),
-        CASES[3].question: answer("資料中に該当する記述が見つかりませんでした。", sources=[9], abstained=True),
+        CASES[3].question: answer(
+            "資料中に該当する記述が見つかりませんでした。", sources=[9], abstained=True
+        ),
     }
 
 
@@ -58,7 +60,11 @@ def test_config_order_puts_product_first_and_adds_what_the_gate_needs() -> None:
     assert order_configs([]) == ["product"]
     assert order_configs(["all"]) == list(CONFIG_NAMES)
     assert order_configs(["dense", "product", "dense"]) == ["product", "dense"]
-    assert order_configs(["keyword"], ["product", "naive-llamaindex"]) == ["product", "keyword", "naive-llamaindex"]
+    assert order_configs(["keyword"], ["product", "naive-llamaindex"]) == [
+        "product",
+        "keyword",
+        "naive-llamaindex",
+    ]
 
 
 def test_run_config_scores_every_case_and_a_raising_call_fails_only_its_case() -> None:
@@ -97,8 +103,16 @@ def test_json_has_the_contract_shape() -> None:
     data = make_run().to_json()
     assert {"metrics", "by_lang", "n", "per_question", "configs"} <= set(data)
     assert data["config"] == "product" and data["n"] == 4
-    assert set(data["metrics"]) == {"hit@1", "hit@5", "mrr@10", "facts", "answer_pass", "abstain_accuracy",
-                                    "latency_p50_ms", "latency_p95_ms"}
+    assert set(data["metrics"]) == {
+        "hit@1",
+        "hit@5",
+        "mrr@10",
+        "facts",
+        "answer_pass",
+        "abstain_accuracy",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    }
     assert data["metrics"]["answer_pass"] == 0.75
     assert set(data["by_lang"]) == {"ja", "en"} and data["by_lang"]["ja"]["n"] == 3
     assert [q["id"] for q in data["per_question"]] == [c.id for c in CASES]
@@ -117,7 +131,15 @@ def test_report_writes_html_and_a_png_chart(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     page = index.read_text(encoding="utf-8")
     assert "<img src='metrics.png'" in page
-    for expected in ("ja-ok", "ja-miss", "en-ok", "oos", "fail: retrieval miss", "蓄電池", "naive-llamaindex ✗"):
+    for expected in (
+        "ja-ok",
+        "ja-miss",
+        "en-ok",
+        "oos",
+        "fail: retrieval miss",
+        "蓄電池",
+        "naive-llamaindex ✗",
+    ):
         assert expected in page
     assert "蓄電池の&lt;予算&gt;は？" in page and "<予算>" not in page  # dataset text is escaped
     assert page.count("<tr class='fail'>") == 1 and page.count("<tr class='pass'>") == 3
@@ -152,8 +174,11 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_eval_rejects_a_bad_dataset_with_its_line(isolated: Path) -> None:
     bad = isolated / "bad.jsonl"
-    bad.write_text('// c\n{"id": "x", "question": "q", "lang": "de", "expected": [], "must_include": [], '
-                   '"abstain": true}\n', encoding="utf-8")
+    bad.write_text(
+        '// c\n{"id": "x", "question": "q", "lang": "de", "expected": [], "must_include": [], '
+        '"abstain": true}\n',
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(main, ["eval", "--dataset", str(bad)])
     assert result.exit_code == 2
     assert f"invalid eval dataset: {bad}:2: x: 'lang' must be one of ja, en" in result.output
@@ -163,7 +188,7 @@ def test_eval_on_an_empty_index_says_to_ingest_and_ingests_nothing(isolated: Pat
     result = CliRunner().invoke(main, ["eval"])
     assert result.exit_code == 2, result.output
     assert "holds no documents: run `policyqa ingest` first" in result.output
-    from rag.settings import Settings
-    from rag.store import Store
+    from core.settings import Settings
+    from core.store import Store
 
     assert Store(Settings(), embedder.name, embedder.dimension).snapshot().documents == {}

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
+from core.store import Store
 from ingest.pipeline import Ingestor, IngestReport
-from rag.answer import PolicyQA
 from rag.retrieval import RankedChunk
-from rag.settings import Settings
-from rag.store import Store
+from rag.service import PolicyQA
 
 MakePdf = Callable[..., Path]
 
@@ -44,10 +44,14 @@ FOOD = "food-security"
 DOC_PAGES: dict[str, list[str]] = {
     ENERGY: [
         "エネルギー白書の概要\n\n本書は国内のエネルギー需給の動向と、脱炭素に向けた政策の進捗をまとめたものである。",
-        ("洋上風力発電の導入目標\n\n洋上風力発電は、2040年までに30GWから45GWの案件を形成することを目標とする。"
-         "案件形成を加速するため、政府が調査を主導するセントラル方式を導入する。"),
-        ("水素とアンモニアの供給\n\n水素の供給量を2030年に年間300万トン、2050年に2000万トン程度に拡大する。"
-         "価格差に着目した支援制度を創設した。"),
+        (
+            "洋上風力発電の導入目標\n\n洋上風力発電は、2040年までに30GWから45GWの案件を形成することを目標とする。"
+            "案件形成を加速するため、政府が調査を主導するセントラル方式を導入する。"
+        ),
+        (
+            "水素とアンモニアの供給\n\n水素の供給量を2030年に年間300万トン、2050年に2000万トン程度に拡大する。"
+            "価格差に着目した支援制度を創設した。"
+        ),
     ],
     CHIPS: [
         "半導体・デジタル産業戦略\n\n半導体は経済安全保障上の戦略物資であり、国内の製造基盤を強化する。",
@@ -86,13 +90,15 @@ landing_page = "https://example.org/not-yet-downloaded"
 '''
 
 
-def write_corpus(make_pdf: MakePdf, corpus: Path, docs: tuple[str, ...] = (ENERGY, CHIPS, FOOD),
-                 manifest: bool = True) -> dict[str, Path]:
+def write_corpus(
+    make_pdf: MakePdf, corpus: Path, docs: tuple[str, ...] = (ENERGY, CHIPS, FOOD), manifest: bool = True
+) -> dict[str, Path]:
     """The three documents: ENERGY titled in its metadata, CHIPS untitled, FOOD described by the manifest
     (its metadata title must lose against the manifest's)."""
     titles = {ENERGY: ENERGY_META_TITLE, CHIPS: None, FOOD: "メタデータの題名（使われないはず）"}
-    paths = {doc_id: make_pdf(corpus / f"{doc_id}.pdf", DOC_PAGES[doc_id], title=titles[doc_id])
-             for doc_id in docs}
+    paths = {
+        doc_id: make_pdf(corpus / f"{doc_id}.pdf", DOC_PAGES[doc_id], title=titles[doc_id]) for doc_id in docs
+    }
     if manifest:
         (corpus / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
     return paths
@@ -114,7 +120,9 @@ def write_bad_files(make_pdf: MakePdf, folder: Path) -> dict[str, Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    files["encrypted"] = make_pdf(folder / "locked.pdf", ["秘密の資料\n\n内容は非公開である。"], password="s3cret")
+    files["encrypted"] = make_pdf(
+        folder / "locked.pdf", ["秘密の資料\n\n内容は非公開である。"], password="s3cret"
+    )
 
     rng = random.Random(20250316)
     corrupt = folder / "garbage.pdf"
@@ -227,7 +235,7 @@ def assert_index_consistent(env: IngestEnv) -> None:
         assert sorted(pages) == list(range(1, record.pages + 1))
         for c in mine:
             assert c["id"] == f"{doc_id}:{record.gen}:{c['chunk']}"
-            assert pages[c["page"]][c["start"]:c["end"]] == c["document"]
+            assert pages[c["page"]][c["start"] : c["end"]] == c["document"]
     assert env.chunk_total() == sum(r.chunks for r in snapshot.documents.values())
     page_records = [i for i in env.registry_ids() if i.startswith("page:")]
     assert len(page_records) == sum(r.pages for r in snapshot.documents.values()), "page records leaked"
@@ -250,7 +258,9 @@ def backend_fixture() -> str:
 
 
 @pytest.fixture(name="env")
-def env_fixture(backend: str, request: pytest.FixtureRequest, tmp_path: Path, embedder: Any) -> Iterator[IngestEnv]:
+def env_fixture(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, embedder: Any
+) -> Iterator[IngestEnv]:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     overrides: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from test_pipeline import (  # noqa: F401 - collected here a second time, agains
     test_core_same_bytes_under_two_names_are_two_documents,
 )
 
-from rag.settings import Settings
+from core.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +40,15 @@ def backend() -> str:
     return "server"
 
 
-def test_cli_ingest_into_server_is_seen_by_another_client(module_chroma_server: Any, make_pdf: MakePdf, embedder: Any,
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_ingest_into_server_is_seen_by_another_client(
+    module_chroma_server: Any,
+    make_pdf: MakePdf,
+    embedder: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The CLI writes through the server; a separate service (as the API would be) reads it."""
-    from rag.cli import main
+    from policyqa.cli import main
 
     corpus = tmp_path / "corpus"
     write_corpus(make_pdf, corpus, docs=(ENERGY, CHIPS), manifest=False)
@@ -59,8 +64,15 @@ def test_cli_ingest_into_server_is_seen_by_another_client(module_chroma_server: 
     assert json.loads(result.stdout)["summary"]["added"] == 2
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to an embedded index
 
-    reader = IngestEnv(Settings(data_dir=tmp_path / "other", corpus_dir=corpus, chroma_url=module_chroma_server.url,
-                                collection="cli-server"), embedder)
+    reader = IngestEnv(
+        Settings(
+            data_dir=tmp_path / "other",
+            corpus_dir=corpus,
+            chroma_url=module_chroma_server.url,
+            collection="cli-server",
+        ),
+        embedder,
+    )
     assert set(reader.service.documents()) == {ENERGY, CHIPS}
     hit = reader.search("ラピダスはどこで量産しますか")[0]
     assert (hit.doc_id, hit.page) == (CHIPS, 2)
@@ -70,9 +82,10 @@ def test_cli_ingest_into_server_is_seen_by_another_client(module_chroma_server: 
     assert [f["status"] for f in json.loads(again.stdout)["files"]] == ["unchanged", "unchanged"]
 
 
-def test_cli_ingest_with_server_down_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      make_pdf: MakePdf, embedder: Any) -> None:
-    from rag.cli import main
+def test_cli_ingest_with_server_down_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_pdf: MakePdf, embedder: Any
+) -> None:
+    from policyqa.cli import main
 
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens on it
         sock.bind(("127.0.0.1", 0))

@@ -84,7 +84,9 @@ def test_every_font_that_shows_text_is_embedded() -> None:
                 if descriptor is None and font.get("/DescendantFonts"):
                     descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
                 assert descriptor is not None, f"font {font.get('/BaseFont')} has no descriptor"
-                assert "/FontFile2" in descriptor.get_object(), f"font {font.get('/BaseFont')} is not embedded"
+                assert "/FontFile2" in descriptor.get_object(), (
+                    f"font {font.get('/BaseFont')} is not embedded"
+                )
                 text_fonts.add(str(font["/BaseFont"]))
     assert text_fonts and all(name.endswith("+IPAexGothic") for name in text_fonts)
 
@@ -93,8 +95,14 @@ def test_every_font_that_shows_text_is_embedded() -> None:
 def test_build_script_rebuilds_the_same_bytes(tmp_path: Path) -> None:
     """The PDF is reproducible from its source (reportlab invariant mode), so the text is the truth."""
     out = tmp_path / "deck.pdf"
-    done = subprocess.run([sys.executable, str(REPO / "corpus" / "build_deck.py"), str(DECK_TEXT), str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "corpus" / "build_deck.py"), str(DECK_TEXT), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert f"{PAGES} pages" in done.stdout
     assert out.read_bytes() == DECK_PDF.read_bytes()

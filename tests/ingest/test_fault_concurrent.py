@@ -34,9 +34,9 @@ from typing import Any
 import pytest
 from conftest import DECK_TEXT
 
+from core.settings import Settings
 from ingest.pipeline import Ingestor
-from rag.answer import PolicyQA
-from rag.settings import Settings
+from rag.service import PolicyQA
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def version_pages(version: str) -> list[str]:
     source = [p for p in re.split(r"\n?\f\n?", DECK_TEXT.read_text(encoding="utf-8")) if p.strip()]
     marker = MARKERS[version]
     pages = []
-    for text in source[8:8 + PAGES[version]]:
+    for text in source[8 : 8 + PAGES[version]]:
         lines = []
         for line in text.split("\n"):
             if line.strip():
@@ -107,7 +107,9 @@ def check_search(service: PolicyQA, expected: dict[str, int], obs: Observations)
 def check_answer(service: PolicyQA, obs: Observations) -> None:
     result = service.answer(QUESTION, top_k=TOP_K, documents=[DOC])
     source_versions = set().union(*(markers_in(s.text) for s in result.sources)) if result.sources else set()
-    quote_versions = set().union(*(markers_in(c.quote) for c in result.citations)) if result.citations else set()
+    quote_versions = (
+        set().union(*(markers_in(c.quote) for c in result.citations)) if result.citations else set()
+    )
     with obs.lock:
         obs.queries += 1
     if len(source_versions) != 1:
@@ -118,8 +120,9 @@ def check_answer(service: PolicyQA, obs: Observations) -> None:
         obs.problem("an answer text quoting both versions")
 
 
-def readers(service: PolicyQA, expected: dict[str, int], obs: Observations, done: threading.Event,
-            count: int = 2) -> list[threading.Thread]:
+def readers(
+    service: PolicyQA, expected: dict[str, int], obs: Observations, done: threading.Event, count: int = 2
+) -> list[threading.Thread]:
     def loop(kind: str) -> None:
         deadline = time.monotonic() + DEADLINE_S
         while not done.is_set() and time.monotonic() < deadline:
@@ -147,13 +150,17 @@ def visible_chunks(service: PolicyQA) -> int:
 @pytest.fixture
 def versions(tmp_path: Path, make_pdf) -> dict[str, Path]:
     folder = tmp_path / "versions"
-    return {v: make_pdf(folder / f"{DOC}-{v}.pdf", version_pages(v), title=f"切替資料（版{v}）") for v in MARKERS}
+    return {
+        v: make_pdf(folder / f"{DOC}-{v}.pdf", version_pages(v), title=f"切替資料（版{v}）") for v in MARKERS
+    }
 
 
 def prepare(settings: Settings, embedder: Any, versions: dict[str, Path], make_pdf) -> tuple[PolicyQA, dict]:
     """Learn each version's chunk count as a lone reader sees it; leave version A live."""
     corpus = settings.corpus_dir
-    make_pdf(corpus / "static-memo.pdf", ["港湾整備の検討メモ\n\n港湾の耐震強化岸壁を2030年度までに整備する。"])
+    make_pdf(
+        corpus / "static-memo.pdf", ["港湾整備の検討メモ\n\n港湾の耐震強化岸壁を2030年度までに整備する。"]
+    )
     service = PolicyQA(settings, embedder=embedder)
     ingestor = Ingestor(settings, service.store, service.embedder, service.tokenizer)
     expected = {}
@@ -170,8 +177,8 @@ WRITER = r"""
 import json, shutil, sys
 from pathlib import Path
 from ingest.pipeline import Ingestor
-from rag.answer import PolicyQA
-from rag.settings import Settings
+from rag.service import PolicyQA
+from core.settings import Settings
 
 args = json.loads(sys.argv[1])
 settings = Settings(_env_file=None, **args["settings"])
@@ -187,21 +194,39 @@ for i in range(args["flips"]):
 """
 
 
-def test_queries_never_see_a_half_replaced_document_server(chroma_server, tmp_path: Path, embedder, versions,
-                                                           make_pdf) -> None:
+def test_queries_never_see_a_half_replaced_document_server(
+    chroma_server, tmp_path: Path, embedder, versions, make_pdf
+) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chroma_url=chroma_server.url,
-                        collection=f"c{uuid.uuid4().hex[:10]}")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+        chroma_url=chroma_server.url,
+        collection=f"c{uuid.uuid4().hex[:10]}",
+    )
     service, expected = prepare(settings, embedder, versions, make_pdf)
 
-    args = {"settings": {"data_dir": str(tmp_path / "writer-data"), "corpus_dir": str(corpus),
-                         "chroma_url": chroma_server.url, "collection": settings.collection},
-            "versions": {v: str(p) for v, p in versions.items()}, "flips": FLIPS}
+    args = {
+        "settings": {
+            "data_dir": str(tmp_path / "writer-data"),
+            "corpus_dir": str(corpus),
+            "chroma_url": chroma_server.url,
+            "collection": settings.collection,
+        },
+        "versions": {v: str(p) for v, p in versions.items()},
+        "flips": FLIPS,
+    }
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
     env["PYTHONPATH"] = str(REPO)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, json.dumps(args)], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, json.dumps(args)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     obs, done = Observations(), threading.Event()
     threads = readers(service, expected, obs, done, count=4)
     try:
@@ -219,8 +244,9 @@ def test_queries_never_see_a_half_replaced_document_server(chroma_server, tmp_pa
     report(obs, expected)
 
 
-def test_queries_never_see_a_half_replaced_document_embedded(tmp_path: Path, embedder, versions,
-                                                             make_pdf) -> None:
+def test_queries_never_see_a_half_replaced_document_embedded(
+    tmp_path: Path, embedder, versions, make_pdf
+) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
@@ -243,8 +269,10 @@ def test_queries_never_see_a_half_replaced_document_embedded(tmp_path: Path, emb
 
 
 def report(obs: Observations, expected: dict[str, int]) -> None:
-    print(f"\n{obs.queries} queries during {FLIPS} replacements; versions seen: {dict(obs.seen)}; "
-          f"chunks per version: {expected}")
+    print(
+        f"\n{obs.queries} queries during {FLIPS} replacements; versions seen: {dict(obs.seen)}; "
+        f"chunks per version: {expected}"
+    )
     assert not obs.problems, "\n".join(obs.problems)
     assert obs.queries >= 20, "too few queries ran during the replacements to prove anything"
     assert set(obs.seen) == {"A", "B"}, "the readers never saw the document change"

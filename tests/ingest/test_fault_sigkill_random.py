@@ -29,7 +29,7 @@ import pytest
 from ingest_helpers import IngestEnv, sha256_of
 from test_pipeline import _check_view, _close, _expected_chunks, _fresh_view, _ingest_cli, _run_and_kill
 
-from rag.settings import Settings
+from core.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,12 @@ TOPICS = {"kill-grid": "送電網", "kill-port": "港湾", "kill-seed": "種苗"
 def pages_of(doc_id: str, version: int) -> list[str]:
     """12 pages; every page names the document's version, so a chunk tells which version it is from."""
     topic = TOPICS[doc_id]
-    return [f"{topic}整備計画 第{n}章（第{version}版）\n\n"
-            + f"{topic}整備計画の第{n}章では、第{version}版の予算を{n * 13 + version}億円とする。" * 3
-            + f"\n\n{topic}担当の第{n}課が第{version}版の進捗を毎年{(n % 12) + 1}月に評価する。" * 3
-            for n in range(1, 13)]
+    return [
+        f"{topic}整備計画 第{n}章（第{version}版）\n\n"
+        + f"{topic}整備計画の第{n}章では、第{version}版の予算を{n * 13 + version}億円とする。" * 3
+        + f"\n\n{topic}担当の第{n}課が第{version}版の進捗を毎年{(n % 12) + 1}月に評価する。" * 3
+        for n in range(1, 13)
+    ]
 
 
 class Versions:
@@ -70,23 +72,31 @@ def stored_versions(view: dict, versions: Versions) -> dict[str, str]:
     live: dict[str, str] = {}
     for doc_id, record in view["docs"].items():
         assert record.sha256 in versions.expected, f"{doc_id}: a version that was never written"
-        mine = sorted((c for c in view["raw"] if c["doc_id"] == doc_id and c["gen"] == record.gen),
-                      key=lambda c: c["chunk"])
-        assert [c["document"] for c in mine] == versions.expected[record.sha256], \
+        mine = sorted(
+            (c for c in view["raw"] if c["doc_id"] == doc_id and c["gen"] == record.gen),
+            key=lambda c: c["chunk"],
+        )
+        assert [c["document"] for c in mine] == versions.expected[record.sha256], (
             f"{doc_id}: the live chunks are not exactly one version of the file"
+        )
         live[doc_id] = record.sha256
     return live
 
 
-def test_sigkill_at_random_moments_never_leaves_a_half_written_document(tmp_path: Path, make_pdf,
-                                                                         embedder) -> None:
+def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
+    tmp_path: Path, make_pdf, embedder
+) -> None:
     started = time.monotonic()
     rng = random.Random(SEED)
     data, corpus = tmp_path / "data", tmp_path / "corpus"
     corpus.mkdir()
     chroma = data / "chroma"
-    env_vars = {**os.environ, "POLICYQA_DATA_DIR": str(data), "POLICYQA_CORPUS_DIR": str(corpus),
-                "PYTHONPATH": str(REPO)}
+    env_vars = {
+        **os.environ,
+        "POLICYQA_DATA_DIR": str(data),
+        "POLICYQA_CORPUS_DIR": str(corpus),
+        "PYTHONPATH": str(REPO),
+    }
     for name in ("POLICYQA_CHROMA_URL", "POLICYQA_EMBEDDER", "POLICYQA_COLLECTION"):
         env_vars.pop(name, None)
     settings = Settings(data_dir=data, corpus_dir=corpus)
@@ -119,14 +129,17 @@ def test_sigkill_at_random_moments_never_leaves_a_half_written_document(tmp_path
         _check_view(view)
         now = stored_versions(view, versions)
         for doc_id, sha in now.items():
-            assert sha in (live.get(doc_id), current[doc_id]), \
+            assert sha in (live.get(doc_id), current[doc_id]), (
                 f"trial {trial}: {doc_id} is at neither its previous nor its new version"
+            )
         assert set(live) <= set(now), f"trial {trial}: a document disappeared"
         interrupted_updates += sum(1 for d in changed if d in now and now[d] != current[d])
         live = now
 
-    print(f"\n{kills}/{TRIALS} runs killed before finishing, {interrupted_updates} updates interrupted; "
-          f"plan: {plan}")
+    print(
+        f"\n{kills}/{TRIALS} runs killed before finishing, {interrupted_updates} updates interrupted; "
+        f"plan: {plan}"
+    )
     assert kills >= TRIALS // 2, f"only {kills} kills landed before the runs finished: {plan}"
     assert interrupted_updates >= 3, f"only {interrupted_updates} updates were interrupted: {plan}"
 

@@ -25,7 +25,7 @@ import pytest
 from ingest_helpers import CHIPS, ENERGY, FACTS, FOOD, write_corpus
 from test_pipeline import _check_view, _fresh_view, _long_pages
 
-from rag.settings import Settings
+from core.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -52,21 +52,34 @@ def small_fs(tmp_path: Path):
         yield mountpoint
     finally:
         _mount("-o", "remount,rw", str(mountpoint))
-        if subprocess.run(["umount", str(mountpoint)], capture_output=True, timeout=30, check=False).returncode:
+        if subprocess.run(
+            ["umount", str(mountpoint)], capture_output=True, timeout=30, check=False
+        ).returncode:
             subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, timeout=30, check=False)
 
 
 def _env(data: Path, corpus: Path) -> dict[str, str]:
-    env = {**os.environ, "POLICYQA_DATA_DIR": str(data), "POLICYQA_CORPUS_DIR": str(corpus),
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "POLICYQA_DATA_DIR": str(data),
+        "POLICYQA_CORPUS_DIR": str(corpus),
+        "PYTHONPATH": str(REPO),
+    }
     for name in ("POLICYQA_CHROMA_URL", "POLICYQA_EMBEDDER", "POLICYQA_COLLECTION"):
         env.pop(name, None)
     return env
 
 
 def _ingest(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "policyqa.cli", "ingest"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def _assert_clean_failure(done: subprocess.CompletedProcess, *words: str) -> str:
@@ -93,7 +106,7 @@ def _fill(folder: Path, leave: int) -> Path:
         block = b"\0" * (1 << 20)
         while size > 0:
             try:
-                size -= fh.write(block[:min(size, len(block))])
+                size -= fh.write(block[: min(size, len(block))])
             except OSError:  # full already: that is the point
                 break
     return filler
@@ -130,8 +143,9 @@ def _assert_intact(settings: Settings, embedder, before: dict) -> dict:
     return view
 
 
-def _assert_recovered(env: dict[str, str], cwd: Path, settings: Settings, embedder, before: dict,
-                      new_docs: set[str]) -> None:
+def _assert_recovered(
+    env: dict[str, str], cwd: Path, settings: Settings, embedder, before: dict, new_docs: set[str]
+) -> None:
     done = _ingest(env, cwd)
     assert done.returncode == 0, done.stderr[-3000:]
     view = _assert_intact(settings, embedder, before)
@@ -143,8 +157,9 @@ def _assert_recovered(env: dict[str, str], cwd: Path, settings: Settings, embedd
         assert (hit.doc_id, hit.page) == (fact.doc_id, fact.page), fact
 
 
-def test_full_disk_fails_cleanly_and_the_index_survives(small_fs: Path, tmp_path: Path, make_pdf,
-                                                        embedder) -> None:
+def test_full_disk_fails_cleanly_and_the_index_survives(
+    small_fs: Path, tmp_path: Path, make_pdf, embedder
+) -> None:
     corpus, env, settings, before = _index_with_two_documents(small_fs, tmp_path, make_pdf, embedder)
     write_corpus(make_pdf, corpus, docs=(FOOD,), manifest=False)
     make_pdf(corpus / "long-plan.pdf", _long_pages("long-plan"))  # big enough to need real space
@@ -168,8 +183,9 @@ def test_full_disk_fails_cleanly_and_the_index_survives(small_fs: Path, tmp_path
     _assert_recovered(env, tmp_path, settings, embedder, before, {FOOD, "long-plan"})
 
 
-def test_read_only_data_folder_fails_cleanly_and_the_index_survives(small_fs: Path, tmp_path: Path, make_pdf,
-                                                                    embedder) -> None:
+def test_read_only_data_folder_fails_cleanly_and_the_index_survives(
+    small_fs: Path, tmp_path: Path, make_pdf, embedder
+) -> None:
     corpus, env, settings, before = _index_with_two_documents(small_fs, tmp_path, make_pdf, embedder)
     write_corpus(make_pdf, corpus, docs=(FOOD,), manifest=False)
 

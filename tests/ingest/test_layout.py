@@ -21,8 +21,14 @@ from ingest.layout import (
 H = 841.9  # A4 height
 
 
-def seg(text: str, x0: float, top: float, x1: float | None = None, size: float = 10.0,
-        text_x0: float | None = None) -> Segment:
+def seg(
+    text: str,
+    x0: float,
+    top: float,
+    x1: float | None = None,
+    size: float = 10.0,
+    text_x0: float | None = None,
+) -> Segment:
     width = x1 - x0 if x1 is not None else len(text) * size
     return Segment(text, x0, top - size, x0 + width, top, size, text_x0)
 
@@ -32,24 +38,36 @@ def texts(segments: list[Segment]) -> list[str]:
 
 
 def test_wrapped_lines_of_a_justified_column_become_one_paragraph() -> None:
-    lines = [seg("的・重点的な観測が必要な火山の観測を行うた", 96, 800, 318),
-             seg("め、火山調査研究推進本部の指示の下、国立研", 96, 785, 318),
-             seg("構築する。", 96, 770, 142)]
-    assert texts(lines) == ["的・重点的な観測が必要な火山の観測を行うため、火山調査研究推進本部の指示の下、国立研構築する。"]
+    lines = [
+        seg("的・重点的な観測が必要な火山の観測を行うた", 96, 800, 318),
+        seg("め、火山調査研究推進本部の指示の下、国立研", 96, 785, 318),
+        seg("構築する。", 96, 770, 142),
+    ]
+    assert texts(lines) == [
+        "的・重点的な観測が必要な火山の観測を行うため、火山調査研究推進本部の指示の下、国立研構築する。"
+    ]
 
 
 def test_a_sentence_end_a_short_line_or_a_bullet_ends_the_paragraph() -> None:
-    lines = [seg("火山の研究を推進する。", 96, 800, 318),
-             seg("（3）火山の研究開発", 96, 785, 250),
-             seg("文部科学省においては、火山研究者を目指す", 106, 770, 318),
-             seg("・次世代火山研究・人材育成総合プロジェクト", 96, 755, 318)]
-    assert texts(lines) == ["火山の研究を推進する。", "（3）火山の研究開発", "文部科学省においては、火山研究者を目指す",
-                            "・次世代火山研究・人材育成総合プロジェクト"]
+    lines = [
+        seg("火山の研究を推進する。", 96, 800, 318),
+        seg("（3）火山の研究開発", 96, 785, 250),
+        seg("文部科学省においては、火山研究者を目指す", 106, 770, 318),
+        seg("・次世代火山研究・人材育成総合プロジェクト", 96, 755, 318),
+    ]
+    assert texts(lines) == [
+        "火山の研究を推進する。",
+        "（3）火山の研究開発",
+        "文部科学省においては、火山研究者を目指す",
+        "・次世代火山研究・人材育成総合プロジェクト",
+    ]
 
 
 def test_a_numbered_heading_continues_under_its_text_not_under_its_number() -> None:
-    lines = [seg("（3）火山の研究開発や火山専門家の育成・継", 97.7, 684, 318.9, text_x0=123.0),
-             seg("続的な確保の推進", 123.1, 668, 207.8)]
+    lines = [
+        seg("（3）火山の研究開発や火山専門家の育成・継", 97.7, 684, 318.9, text_x0=123.0),
+        seg("続的な確保の推進", 123.1, 668, 207.8),
+    ]
     assert texts(lines) == ["（3）火山の研究開発や火山専門家の育成・継続的な確保の推進"]
 
 
@@ -60,20 +78,28 @@ def test_lines_far_apart_or_in_another_size_are_separate() -> None:
 
 
 def test_wrapped_latin_words_keep_a_space() -> None:
-    lines = [seg("The UNCITRAL Model Law on Electronic", 96, 800, 318), seg("Transferable Records", 96, 785, 200)]
+    lines = [
+        seg("The UNCITRAL Model Law on Electronic", 96, 800, 318),
+        seg("Transferable Records", 96, 785, 200),
+    ]
     assert texts(lines) == ["The UNCITRAL Model Law on Electronic Transferable Records"]
 
 
 def test_a_label_and_its_value_below_are_one_record() -> None:
-    assert texts([seg("バイオ：", 96, 800, 140), seg("分子動力学シミュレーション", 96, 786, 230)]) == \
-        ["バイオ：分子動力学シミュレーション"]
+    assert texts([seg("バイオ：", 96, 800, 140), seg("分子動力学シミュレーション", 96, 786, 230)]) == [
+        "バイオ：分子動力学シミュレーション"
+    ]
 
 
 def test_cells_side_by_side_become_one_row_and_letter_spacing_one_word() -> None:
     row = [seg("令和6年度予算額", 106, 721, 186), seg("100百万円", 280, 721, 318)]
     assert texts(row) == ["令和6年度予算額 | 100百万円"]
-    spaced = [seg("事", 250, 800, 262, size=12), seg("務", 280, 800, 292, size=12), seg("連", 310, 800, 322, size=12),
-              seg("絡", 340, 800, 352, size=12)]
+    spaced = [
+        seg("事", 250, 800, 262, size=12),
+        seg("務", 280, 800, 292, size=12),
+        seg("連", 310, 800, 322, size=12),
+        seg("絡", 340, 800, 352, size=12),
+    ]
     assert texts(spaced) == ["事 務 連 絡"]
 
 
@@ -98,7 +124,10 @@ def test_a_vertical_side_tab_is_set_aside() -> None:
 
 
 def test_running_footers_and_page_numbers_are_furniture() -> None:
-    pages = [([seg(f"{230 + n} 令和6年版 防災白書", 61, 70), seg(f"本文{n}ページ目", 96, 500)], H) for n in range(4)]
+    pages = [
+        ([seg(f"{230 + n} 令和6年版 防災白書", 61, 70), seg(f"本文{n}ページ目", 96, 500)], H)
+        for n in range(4)
+    ]
     repeated = repeated_band_keys(pages)
     layout = lay_out(pages[1][0], H, repeated)
     assert layout.blocks == ["本文1ページ目"]
@@ -118,12 +147,23 @@ def test_small_kana_above_a_word_is_ruby() -> None:
 
 
 def test_the_title_is_the_largest_text_in_the_upper_page() -> None:
-    blocks = build_blocks([seg("資料１－１", 700, 570, 760, size=10), seg("AI事業者ガイドライン案", 200, 400, 600, size=28),
-                           seg("総務省 経済産業省", 300, 300, 500, size=14), seg("本文の行", 100, 250)])
+    blocks = build_blocks(
+        [
+            seg("資料１－１", 700, 570, 760, size=10),
+            seg("AI事業者ガイドライン案", 200, 400, 600, size=28),
+            seg("総務省 経済産業省", 300, 300, 500, size=14),
+            seg("本文の行", 100, 250),
+        ]
+    )
     assert page_title(blocks, 595) == "AI事業者ガイドライン案"
     plain = build_blocks([seg("官民連携の方向性", 100, 800), seg("本文", 100, 700)])
     assert page_title(plain, H) == "官民連携の方向性"
-    continued = build_blocks([seg("的・重点的な観測が必要な火山の観測を行うため、体制を構築する。", 96, 800, 318), seg("本文", 96, 700)])
+    continued = build_blocks(
+        [
+            seg("的・重点的な観測が必要な火山の観測を行うため、体制を構築する。", 96, 800, 318),
+            seg("本文", 96, 700),
+        ]
+    )
     assert page_title(continued, H) == ""  # a sentence carried over from the page before is no heading
     long = build_blocks([seg("長" * 300, 100, 800, 110, size=20), seg("本文", 100, 700)])
     assert len(page_title(long, H)) <= 81

@@ -38,8 +38,9 @@ def test_owner_password_only_files_open_like_in_a_reader(tmp_path: Path, make_pd
 
 
 @pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
-def test_a_file_that_needs_a_password_to_open_is_reported_as_password_protected(tmp_path: Path, make_pdf,
-                                                                                algorithm: str) -> None:
+def test_a_file_that_needs_a_password_to_open_is_reported_as_password_protected(
+    tmp_path: Path, make_pdf, algorithm: str
+) -> None:
     plain = make_pdf(tmp_path / "plain.pdf", ["秘密の資料"])
     locked = _encrypt(plain, tmp_path / "secret.pdf", user="open-me", algorithm=algorithm)
     with pytest.raises(PdfProblem) as problem:
@@ -60,10 +61,13 @@ def test_every_real_government_pdf_is_read(name: str) -> None:
 
 
 def test_titles_come_from_the_largest_text_not_from_labels() -> None:
-    assert read_pdf(REAL / "cao-ai-regulation-approach-2024-05.pdf").first_page_title == \
-        "「AI 制度に関する考え方」について"  # the cover's first line is 「資料２－１」
+    assert (
+        read_pdf(REAL / "cao-ai-regulation-approach-2024-05.pdf").first_page_title
+        == "「AI 制度に関する考え方」について"
+    )  # the cover's first line is 「資料２－１」
     assert read_pdf(REAL / "mic-meti-ai-guidelines-annex-overview-2024.pdf").first_page_title.startswith(
-        "AI事業者ガイドライン案")
+        "AI事業者ガイドライン案"
+    )
 
 
 def test_margin_line_numbers_headers_and_side_tabs_stay_out_of_the_page_text() -> None:

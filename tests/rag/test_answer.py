@@ -8,13 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from ingest.text import normalize
+from core.text import normalize
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA
 
 DATASET = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "econsec-deck.jsonl"
 
-TWELVE_MATERIALS = ["半導体", "蓄電池", "クラウドプログラム", "永久磁石", "工作機械・産業用ロボット", "航空機部品", "重要鉱物",
-                    "可燃性天然ガス", "電子部品（コンデンサ・高周波フィルタ）", "抗菌性物質製剤", "船舶部品", "肥料"]
+TWELVE_MATERIALS = [
+    "半導体",
+    "蓄電池",
+    "クラウドプログラム",
+    "永久磁石",
+    "工作機械・産業用ロボット",
+    "航空機部品",
+    "重要鉱物",
+    "可燃性天然ガス",
+    "電子部品（コンデンサ・高周波フィルタ）",
+    "抗菌性物質製剤",
+    "船舶部品",
+    "肥料",
+]
 
 
 def contains_all(text: str, facts: list[str]) -> list[str]:
@@ -36,7 +48,13 @@ def test_twelve_specified_critical_materials(deck_service):
 
 def test_five_technologies_added_to_prior_reporting(deck_service):
     answer = deck_service.answer("外為法に基づく事前報告の対象に今般追加された5つの技術は？")
-    assert contains_all(answer.answer, ["磁気センサー", "スポンジチタン", "正負極バインダ", "固体電解質", "セパレータ製造装置"]) == []
+    assert (
+        contains_all(
+            answer.answer,
+            ["磁気センサー", "スポンジチタン", "正負極バインダ", "固体電解質", "セパレータ製造装置"],
+        )
+        == []
+    )
     assert 55 in cited_pages(answer)
 
 
@@ -44,7 +62,9 @@ def test_jasm_ten_year_effect_comes_first(deck_service):
     answer = deck_service.answer("JASMの熊本進出による10年間の経済波及効果は？")
     assert "4兆2,900億円" in answer.answer
     assert 9 in cited_pages(answer)
-    assert "4兆2,900億円" in answer.answer.splitlines()[0], "the line holding the asked-for amount comes first"
+    assert "4兆2,900億円" in answer.answer.splitlines()[0], (
+        "the line holding the asked-for amount comes first"
+    )
 
 
 def test_english_question_on_japanese_deck(deck_service):
@@ -69,8 +89,11 @@ def test_english_abstention_is_english(deck_service):
 
 
 def _dataset() -> list[dict]:
-    return [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("//")]
+    return [
+        json.loads(line)
+        for line in DATASET.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("//")
+    ]
 
 
 @pytest.mark.slow
@@ -101,7 +124,7 @@ def test_answer_json_shape(deck_service):
 
 
 def test_document_filter_and_unknown_document(deck_service):
-    from rag.answer import UnknownDocuments
+    from core.errors import UnknownDocuments
 
     doc = next(iter(deck_service.documents()))
     answer = deck_service.answer("半導体の基本戦略は？", documents=[doc])

@@ -28,9 +28,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from rag.answer import PolicyQA
-from rag.api import create_app
-from rag.settings import Settings
+from core.settings import Settings
+from policyqa.api import create_app
+from rag.service import PolicyQA
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,9 @@ OPERATIONS = [
 def api_schema(deck_settings, embedder, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(deck_settings.data_dir, data)
-    app_settings = Settings(data_dir=data, corpus_dir=deck_settings.corpus_dir, admin_token=TOKEN,
-                            max_upload_mb=1)
+    app_settings = Settings(
+        data_dir=data, corpus_dir=deck_settings.corpus_dir, admin_token=TOKEN, max_upload_mb=1
+    )
     app = create_app(app_settings, PolicyQA(app_settings, embedder=embedder))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -78,10 +79,16 @@ def test_the_schema_lists_every_operation(api_schema):
 
 
 # Operations whose only inputs are free-form path strings (or nothing) have no invalid input to generate.
-NOTHING_TO_NEGATE = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/documents"),
-                     ("GET", "/v1/documents/{doc_id}"), ("GET", "/v1/documents/{doc_id}/pdf")}
-CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + \
-        [(m, p, GenerationMode.NEGATIVE) for m, p in OPERATIONS if (m, p) not in NOTHING_TO_NEGATE]
+NOTHING_TO_NEGATE = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/v1/documents"),
+    ("GET", "/v1/documents/{doc_id}"),
+    ("GET", "/v1/documents/{doc_id}/pdf"),
+}
+CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
+    (m, p, GenerationMode.NEGATIVE) for m, p in OPERATIONS if (m, p) not in NOTHING_TO_NEGATE
+]
 
 
 @pytest.mark.parametrize("method, path, mode", CASES, ids=[f"{m} {p} {g.value}" for m, p, g in CASES])
@@ -90,14 +97,27 @@ def test_no_server_errors(api_schema, method, path, mode):
     statuses: list[int] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                     HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+        ],
+    )
     def run(case):
         response = case.call_and_validate(
             headers={"Authorization": f"Bearer {TOKEN}"},
-            checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                    response_schema_conformance],
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+            ],
             additional_checks=[error_shape],
         )
         statuses.append(response.status_code)

@@ -19,17 +19,28 @@ import pytest
 from conftest import DECK_ID
 from fastapi.testclient import TestClient
 
-from rag.answer import PolicyQA
-from rag.api import create_app
-from rag.settings import Settings
-from rag.store import EmbedderMismatch, StorageFailure, StoreUnavailable
+from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
+from core.settings import Settings
+from policyqa.api import create_app
+from rag.answer import Source
+from rag.service import PolicyQA
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MATERIALS_Q = "特定重要物資はいくつ指定されていますか"
 MATERIALS_PAGE = 16
-DOC_FIELDS = {"doc_id", "title", "date", "publisher", "pages", "chunks", "sha256", "ingested_at", "landing_page",
-              "licence"}
+DOC_FIELDS = {
+    "doc_id",
+    "title",
+    "date",
+    "publisher",
+    "pages",
+    "chunks",
+    "sha256",
+    "ingested_at",
+    "landing_page",
+    "licence",
+}
 
 MEMO_ID = "harbour-memo"
 MEMO_PAGES = [
@@ -96,8 +107,9 @@ class Admin:
         content = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
         name = filename or (path_or_bytes.name if isinstance(path_or_bytes, Path) else "upload.pdf")
         data = {"doc_id": doc_id} if doc_id is not None else None
-        return self.client.post("/v1/documents", files={"file": (name, content, "application/pdf")}, data=data,
-                                headers=headers)
+        return self.client.post(
+            "/v1/documents", files={"file": (name, content, "application/pdf")}, data=data, headers=headers
+        )
 
     def doc_ids(self) -> list[str]:
         response = self.client.get("/v1/documents")
@@ -107,7 +119,11 @@ class Admin:
     def upload_folder_files(self) -> list[str]:
         folder = self.settings.uploads_dir
         """Every file under the uploads folder (staged files included, so leftovers show)."""
-        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+        return (
+            sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+            if folder.exists()
+            else []
+        )
 
 
 def _admin_app(deck_settings, embedder, tmp_path: Path, **overrides) -> Admin:
@@ -140,7 +156,9 @@ def bad_files(make_pdf, tmp_path_factory) -> dict[str, Path]:
     from reportlab.pdfgen import canvas
 
     folder = tmp_path_factory.mktemp("bad")
-    files = {"encrypted": make_pdf(folder / "locked.pdf", ["秘密の資料\n\n内容は非公開である。"], password="pw")}
+    files = {
+        "encrypted": make_pdf(folder / "locked.pdf", ["秘密の資料\n\n内容は非公開である。"], password="pw")
+    }
     rng = random.Random(7)
     files["corrupt"] = folder / "garbage.pdf"
     files["corrupt"].write_bytes(b"%PDF-1.4\n" + bytes(rng.randrange(256) for _ in range(6000)))
@@ -177,7 +195,10 @@ def test_answer_cites_pages_and_links_to_the_pdf(client):
     assert "12" in answer["answer"]
     assert any(c["page"] == MATERIALS_PAGE for c in answer["citations"])
     for citation in answer["citations"]:
-        assert citation["url"] == f"/v1/documents/{quote(citation['doc_id'], safe='')}/pdf#page={citation['page']}"
+        assert (
+            citation["url"]
+            == f"/v1/documents/{quote(citation['doc_id'], safe='')}/pdf#page={citation['page']}"
+        )
     pdf = client.get(answer["citations"][0]["url"].split("#")[0])
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
@@ -186,10 +207,14 @@ def test_answer_cites_pages_and_links_to_the_pdf(client):
 
 def test_answer_is_exactly_what_the_service_answers(client, deck_service):
     """The API is a thin shell over PolicyQA.answer(): same answer, citations, sources and confidence."""
-    for body in ({"question": MATERIALS_Q}, {"question": "経済安全保障推進法はいつ成立しましたか", "top_k": 3,
-                                             "documents": [DECK_ID]}):
+    for body in (
+        {"question": MATERIALS_Q},
+        {"question": "経済安全保障推進法はいつ成立しましたか", "top_k": 3, "documents": [DECK_ID]},
+    ):
         api = client.post("/v1/answer", json=body).json()
-        direct = deck_service.answer(body["question"], top_k=body.get("top_k"), documents=body.get("documents"))
+        direct = deck_service.answer(
+            body["question"], top_k=body.get("top_k"), documents=body.get("documents")
+        )
         assert without_timings(api) == without_timings(direct.model_dump())
     assert len(client.post("/v1/answer", json={"question": MATERIALS_Q, "top_k": 3}).json()["sources"]) <= 3
 
@@ -199,23 +224,26 @@ def test_answer_abstains_out_of_corpus(client):
     assert answer["abstained"] is True and answer["citations"] == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "question"),
-    ({"question": ""}, "question"),
-    ({"question": "   \n\t "}, "question"),
-    ({"question": "あ" * 2001}, "question"),
-    ({"question": 123}, "question"),
-    ({"question": None}, "question"),
-    ({"question": MATERIALS_Q, "top_k": 0}, "top_k"),
-    ({"question": MATERIALS_Q, "top_k": 51}, "top_k"),
-    ({"question": MATERIALS_Q, "top_k": "many"}, "top_k"),
-    ({"question": MATERIALS_Q, "top_k": 2.5}, "top_k"),
-    ({"question": MATERIALS_Q, "documents": DECK_ID}, "documents"),
-    ({"question": MATERIALS_Q, "documents": [""]}, "documents"),
-    ({"question": MATERIALS_Q, "mode": "poetry"}, "mode"),
-    ({"question": MATERIALS_Q, "temperature": 0.2}, "temperature"),
-    (["not", "an", "object"], "body"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "question"),
+        ({"question": ""}, "question"),
+        ({"question": "   \n\t "}, "question"),
+        ({"question": "あ" * 2001}, "question"),
+        ({"question": 123}, "question"),
+        ({"question": None}, "question"),
+        ({"question": MATERIALS_Q, "top_k": 0}, "top_k"),
+        ({"question": MATERIALS_Q, "top_k": 51}, "top_k"),
+        ({"question": MATERIALS_Q, "top_k": "many"}, "top_k"),
+        ({"question": MATERIALS_Q, "top_k": 2.5}, "top_k"),
+        ({"question": MATERIALS_Q, "documents": DECK_ID}, "documents"),
+        ({"question": MATERIALS_Q, "documents": [""]}, "documents"),
+        ({"question": MATERIALS_Q, "mode": "poetry"}, "mode"),
+        ({"question": MATERIALS_Q, "temperature": 0.2}, "temperature"),
+        (["not", "an", "object"], "body"),
+    ],
+)
 def test_answer_validation_errors(client, body, field):
     error = assert_error(client.post("/v1/answer", json=body), 422, "validation_error")
     assert field in error["message"]
@@ -231,27 +259,47 @@ def test_answer_boundaries_are_accepted(client):
 
 def test_oversized_json_bodies_are_413(client):
     assert_error(client.post("/v1/answer", json={"question": "あ" * (1024 * 1024)}), 413, "too_large", "1 MB")
-    assert_error(client.post("/v1/feedback", json={"question": "q", "answer": "x" * (2 * 1024 * 1024), "vote": "up"}),
-                 413, "too_large")
+    assert_error(
+        client.post("/v1/feedback", json={"question": "q", "answer": "x" * (2 * 1024 * 1024), "vote": "up"}),
+        413,
+        "too_large",
+    )
 
 
 def test_answer_body_must_be_json(client):
-    assert_error(client.post("/v1/answer", content=b'{"question": ', headers={"content-type": "application/json"}),
-                 422, "validation_error", "json")
-    assert_error(client.post("/v1/answer", content=b"question=x",
-                             headers={"content-type": "application/x-www-form-urlencoded"}), 422, "validation_error")
+    assert_error(
+        client.post("/v1/answer", content=b'{"question": ', headers={"content-type": "application/json"}),
+        422,
+        "validation_error",
+        "json",
+    )
+    assert_error(
+        client.post(
+            "/v1/answer", content=b"question=x", headers={"content-type": "application/x-www-form-urlencoded"}
+        ),
+        422,
+        "validation_error",
+    )
 
 
 def test_unknown_document_ids_are_404(client):
     for path, key in (("/v1/answer", "question"), ("/v1/search", "query"), ("/v1/answer/stream", "question")):
-        error = assert_error(client.post(path, json={key: MATERIALS_Q, "documents": [DECK_ID, "no-such-doc"]}),
-                             404, "unknown_document", "no-such-doc")
+        error = assert_error(
+            client.post(path, json={key: MATERIALS_Q, "documents": [DECK_ID, "no-such-doc"]}),
+            404,
+            "unknown_document",
+            "no-such-doc",
+        )
         assert error["details"] == {"missing": ["no-such-doc"]}
 
 
 def test_llm_mode_without_an_llm_is_refused(client):
-    assert_error(client.post("/v1/answer", json={"question": MATERIALS_Q, "mode": "llm"}), 422,
-                 "llm_not_configured", "POLICYQA_LLM_BASE_URL")
+    assert_error(
+        client.post("/v1/answer", json={"question": MATERIALS_Q, "mode": "llm"}),
+        422,
+        "llm_not_configured",
+        "POLICYQA_LLM_BASE_URL",
+    )
     assert client.post("/v1/answer", json={"question": MATERIALS_Q, "mode": "extractive"}).status_code == 200
 
 
@@ -273,8 +321,11 @@ def test_answer_stream_sends_the_answer_then_done(client):
 
 def test_answer_stream_rejects_bad_requests_before_streaming(client):
     assert_error(client.post("/v1/answer/stream", json={"question": " "}), 422, "validation_error")
-    assert_error(client.post("/v1/answer/stream", json={"question": MATERIALS_Q, "mode": "llm"}), 422,
-                 "llm_not_configured")
+    assert_error(
+        client.post("/v1/answer/stream", json={"question": MATERIALS_Q, "mode": "llm"}),
+        422,
+        "llm_not_configured",
+    )
 
 
 # ---------------------------------------------------------------------------- search
@@ -284,15 +335,24 @@ def test_search_has_the_cli_json_shape(client, deck_service):
     response = client.post("/v1/search", json={"query": "特定重要物資", "top_k": 4})
     assert response.status_code == 200
     body = response.json()
-    expected = [h.as_source() for h in deck_service.search("特定重要物資", top_k=4)]
+    expected = [Source.of(h).model_dump() for h in deck_service.search("特定重要物資", top_k=4)]
     assert body == {"query": "特定重要物資", "sources": expected}
     assert 1 <= len(body["sources"]) <= 4
     assert set(body["sources"][0]) == {"doc_id", "doc_title", "page", "score", "text", "chunk_id"}
 
 
-@pytest.mark.parametrize("body", [{}, {"query": ""}, {"query": "  "}, {"query": "x" * 2001},
-                                  {"query": "半導体", "top_k": 0}, {"query": "半導体", "top_k": 51},
-                                  {"query": "半導体", "documents": "x"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"query": ""},
+        {"query": "  "},
+        {"query": "x" * 2001},
+        {"query": "半導体", "top_k": 0},
+        {"query": "半導体", "top_k": 51},
+        {"query": "半導体", "documents": "x"},
+    ],
+)
 def test_search_validation_errors(client, body):
     assert_error(client.post("/v1/search", json=body), 422, "validation_error")
 
@@ -316,7 +376,11 @@ def test_page_text(client, deck_service):
     response = client.get(f"/v1/documents/{DECK_ID}/pages/{MATERIALS_PAGE}")
     assert response.status_code == 200
     body = response.json()
-    assert body == {"doc_id": DECK_ID, "page": MATERIALS_PAGE, "text": deck_service.page_text(DECK_ID, MATERIALS_PAGE)}
+    assert body == {
+        "doc_id": DECK_ID,
+        "page": MATERIALS_PAGE,
+        "text": deck_service.page_text(DECK_ID, MATERIALS_PAGE),
+    }
     assert "12の特定重要物資" in body["text"]
     assert client.get(f"/v1/documents/{DECK_ID}/pages/64").status_code == 200
     for page in (0, 65, -1, 10**9):
@@ -350,7 +414,9 @@ def test_pdf_of_a_vanished_file_is_404(admin, memo_pdf):
     assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
     (admin.settings.uploads_dir / f"{MEMO_ID}.pdf").unlink()
     assert_error(admin.client.get(f"/v1/documents/{MEMO_ID}/pdf"), 404, "file_missing", MEMO_ID)
-    assert admin.client.get(f"/v1/documents/{MEMO_ID}/pages/2").status_code == 200  # the text is still indexed
+    assert (
+        admin.client.get(f"/v1/documents/{MEMO_ID}/pages/2").status_code == 200
+    )  # the text is still indexed
 
 
 # ---------------------------------------------------------------------------- health, routing, docs
@@ -376,14 +442,25 @@ def test_openapi_docs_have_examples_and_error_shapes(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
-    for path in ("/v1/answer", "/v1/answer/stream", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}",
-                 "/v1/documents/{doc_id}/pages/{page}", "/v1/documents/{doc_id}/pdf", "/v1/feedback", "/healthz",
-                 "/readyz"):
+    for path in (
+        "/v1/answer",
+        "/v1/answer/stream",
+        "/v1/search",
+        "/v1/documents",
+        "/v1/documents/{doc_id}",
+        "/v1/documents/{doc_id}/pages/{page}",
+        "/v1/documents/{doc_id}/pdf",
+        "/v1/feedback",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths, path
     answer = paths["/v1/answer"]["post"]
     assert "japanese" in answer["requestBody"]["content"]["application/json"]["examples"]
     assert answer["responses"]["200"]["content"]["application/json"]["example"]["citations"][0]["page"] == 16
-    assert answer["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
+    assert answer["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ErrorResponse"
+    )
     assert "text/event-stream" in paths["/v1/answer/stream"]["post"]["responses"]["200"]["content"]
     upload = paths["/v1/documents"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
@@ -433,21 +510,28 @@ def test_unexpected_errors_are_500_with_the_error_shape(deck_settings, deck_serv
 def test_uploads_and_deletes_are_disabled_without_an_admin_token(client, memo_pdf):
     files = {"file": ("memo.pdf", memo_pdf.read_bytes(), "application/pdf")}
     for headers in ({}, AUTH, {"Authorization": "Bearer "}):
-        assert_error(client.post("/v1/documents", files=files, headers=headers), 403, "uploads_disabled",
-                     "POLICYQA_ADMIN_TOKEN")
+        assert_error(
+            client.post("/v1/documents", files=files, headers=headers),
+            403,
+            "uploads_disabled",
+            "POLICYQA_ADMIN_TOKEN",
+        )
         assert_error(client.delete(f"/v1/documents/{DECK_ID}", headers=headers), 403, "uploads_disabled")
     assert [d["doc_id"] for d in client.get("/v1/documents").json()] == [DECK_ID]
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "Bearer wrong-token"},
-    {"Authorization": f"Bearer {TOKEN}x"},
-    {"Authorization": f"Bearer {TOKEN[:-1]}"},
-    {"Authorization": f"Basic {TOKEN}"},
-    {"Authorization": TOKEN},
-    {"X-Admin-Token": TOKEN},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": f"Bearer {TOKEN[:-1]}"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+        {"X-Admin-Token": TOKEN},
+    ],
+)
 def test_wrong_or_missing_token_is_401(admin, memo_pdf, headers):
     response = admin.upload(memo_pdf, headers=headers)
     assert_error(response, 401, "unauthorized", "Bearer")
@@ -487,7 +571,9 @@ def test_upload_of_a_new_version_replaces_the_old(admin, memo_pdf, make_pdf, tmp
     new = make_pdf(tmp_path / "v2.pdf", [MEMO_PAGES[0], "備蓄倉庫の点検は毎月行うこととした。"])
     response = admin.upload(new, doc_id=MEMO_ID)
     assert response.status_code == 201 and response.json()["status"] == "updated"
-    assert admin.client.get(f"/v1/documents/{MEMO_ID}/pages/2").json()["text"].startswith("備蓄倉庫の点検は毎月")
+    assert (
+        admin.client.get(f"/v1/documents/{MEMO_ID}/pages/2").json()["text"].startswith("備蓄倉庫の点検は毎月")
+    )
     assert admin.client.get(f"/v1/documents/{MEMO_ID}/pdf").content == new.read_bytes()
 
 
@@ -512,16 +598,33 @@ def test_upload_takes_the_doc_id_from_the_file_name(admin, memo_pdf):
     assert admin.client.get(answer["citations"][0]["url"].split("#")[0]).status_code == 200
 
 
-@pytest.mark.parametrize("kind, status", [
-    ("encrypted", 422), ("corrupt", 422), ("truncated", 422), ("no_pages", 422), ("no_text", 422),
-    ("empty_file", 422), ("not_pdf", 415), ("not_pdf_png", 415),
-])
+@pytest.mark.parametrize(
+    "kind, status",
+    [
+        ("encrypted", 422),
+        ("corrupt", 422),
+        ("truncated", 422),
+        ("no_pages", 422),
+        ("no_text", 422),
+        ("empty_file", 422),
+        ("not_pdf", 415),
+        ("not_pdf_png", 415),
+    ],
+)
 def test_bad_uploads_are_rejected_and_change_nothing(admin, bad_files, kind, status):
     before = admin.client.get("/v1/documents").json()
     error = assert_error(admin.upload(bad_files[kind], doc_id="bad-upload"), status)
     assert error["code"] == kind.removesuffix("_png")
-    words = {"encrypted": "password", "corrupt": "corrupt", "truncated": "truncated", "no_pages": "no pages",
-             "no_text": "OCR", "empty_file": "empty", "not_pdf": "not a PDF", "not_pdf_png": "not a PDF"}[kind]
+    words = {
+        "encrypted": "password",
+        "corrupt": "corrupt",
+        "truncated": "truncated",
+        "no_pages": "no pages",
+        "no_text": "OCR",
+        "empty_file": "empty",
+        "not_pdf": "not a PDF",
+        "not_pdf_png": "not a PDF",
+    }[kind]
     assert words.lower() in error["message"].lower()
     assert admin.client.get("/v1/documents").json() == before
     assert admin.upload_folder_files() == []
@@ -542,14 +645,18 @@ def test_a_bad_new_version_keeps_the_previous_one(admin, memo_pdf, bad_files):
 def test_upload_size_limit(deck_settings, embedder, tmp_path, memo_pdf):
     app = _admin_app(deck_settings, embedder, tmp_path, max_upload_mb=1)
     with app.client:
-        just_over = memo_pdf.read_bytes() + b"\n%" + b"x" * (1024 * 1024)  # file > 1 MB, body within the slack
+        just_over = (
+            memo_pdf.read_bytes() + b"\n%" + b"x" * (1024 * 1024)
+        )  # file > 1 MB, body within the slack
         assert_error(app.upload(just_over, doc_id="big"), 413, "too_large", "1 MB", "POLICYQA_MAX_UPLOAD_MB")
         far_over = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)  # rejected from its Content-Length, unread
         assert_error(app.upload(far_over, doc_id="huge"), 413, "too_large", "1 MB")
 
         boundary = "policyqa-test-boundary"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.pdf\"\r\n"
-                "Content-Type: application/pdf\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
 
         def chunked():  # no Content-Length: the limit must stop the body while it arrives
             yield head + b"%PDF-1.4\n"
@@ -557,28 +664,34 @@ def test_upload_size_limit(deck_settings, embedder, tmp_path, memo_pdf):
                 yield b"0" * 65536
             yield f"\r\n--{boundary}--\r\n".encode()
 
-        response = app.client.post("/v1/documents", content=chunked(), headers={
-            **AUTH, "content-type": f"multipart/form-data; boundary={boundary}"})
+        response = app.client.post(
+            "/v1/documents",
+            content=chunked(),
+            headers={**AUTH, "content-type": f"multipart/form-data; boundary={boundary}"},
+        )
         assert_error(response, 413, "too_large", "1 MB")
         assert app.doc_ids() == [DECK_ID]
         assert app.upload_folder_files() == []
         assert app.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201  # under the limit still works
 
 
-@pytest.mark.parametrize("filename, doc_id, code", [
-    ("../../x.pdf", None, "unsafe_file_name"),
-    ("..\\..\\x.pdf", None, "unsafe_file_name"),
-    ("/etc/passwd.pdf", None, "unsafe_file_name"),
-    (".hidden.pdf", None, "unsafe_file_name"),
-    ("memo.pdf", "../x", "invalid_doc_id"),
-    ("memo.pdf", "../../../../tmp/evil", "invalid_doc_id"),
-    ("memo.pdf", "a/b", "invalid_doc_id"),
-    ("memo.pdf", "..", "invalid_doc_id"),
-    ("memo.pdf", ".env", "invalid_doc_id"),
-    ("memo.pdf", "bad id with spaces", "invalid_doc_id"),
-    ("memo.pdf", "x" * 129, "invalid_doc_id"),
-    ("what?.pdf", None, "invalid_doc_id"),
-])
+@pytest.mark.parametrize(
+    "filename, doc_id, code",
+    [
+        ("../../x.pdf", None, "unsafe_file_name"),
+        ("..\\..\\x.pdf", None, "unsafe_file_name"),
+        ("/etc/passwd.pdf", None, "unsafe_file_name"),
+        (".hidden.pdf", None, "unsafe_file_name"),
+        ("memo.pdf", "../x", "invalid_doc_id"),
+        ("memo.pdf", "../../../../tmp/evil", "invalid_doc_id"),
+        ("memo.pdf", "a/b", "invalid_doc_id"),
+        ("memo.pdf", "..", "invalid_doc_id"),
+        ("memo.pdf", ".env", "invalid_doc_id"),
+        ("memo.pdf", "bad id with spaces", "invalid_doc_id"),
+        ("memo.pdf", "x" * 129, "invalid_doc_id"),
+        ("what?.pdf", None, "invalid_doc_id"),
+    ],
+)
 def test_unsafe_names_are_rejected(admin, memo_pdf, tmp_path, filename, doc_id, code):
     error = assert_error(admin.upload(memo_pdf, filename=filename, doc_id=doc_id), 422, code)
     assert "doc_id" in error["message"]
@@ -594,9 +707,15 @@ def test_a_path_in_the_file_name_is_harmless_with_an_explicit_doc_id(admin, memo
 
 
 def test_upload_needs_a_file(admin):
-    assert_error(admin.client.post("/v1/documents", data={"doc_id": "x"}, headers=AUTH), 422, "validation_error",
-                 "file")
-    assert_error(admin.client.post("/v1/documents", json={"file": "x"}, headers=AUTH), 422, "validation_error")
+    assert_error(
+        admin.client.post("/v1/documents", data={"doc_id": "x"}, headers=AUTH),
+        422,
+        "validation_error",
+        "file",
+    )
+    assert_error(
+        admin.client.post("/v1/documents", json={"file": "x"}, headers=AUTH), 422, "validation_error"
+    )
 
 
 # ---------------------------------------------------------------------------- delete
@@ -610,10 +729,15 @@ def test_delete_an_upload(admin, memo_pdf):
     assert admin.upload_folder_files() == []
     assert_error(admin.client.get(f"/v1/documents/{MEMO_ID}"), 404, "unknown_document")
     assert_error(admin.client.get(f"/v1/documents/{MEMO_ID}/pdf"), 404, "unknown_document")
-    assert_error(admin.client.post("/v1/answer", json={"question": MEMO_Q, "documents": [MEMO_ID]}), 404,
-                 "unknown_document")
-    assert all(c["doc_id"] != MEMO_ID
-               for c in admin.client.post("/v1/answer", json={"question": MEMO_Q}).json()["citations"])
+    assert_error(
+        admin.client.post("/v1/answer", json={"question": MEMO_Q, "documents": [MEMO_ID]}),
+        404,
+        "unknown_document",
+    )
+    assert all(
+        c["doc_id"] != MEMO_ID
+        for c in admin.client.post("/v1/answer", json={"question": MEMO_Q}).json()["citations"]
+    )
     assert_error(admin.client.delete(f"/v1/documents/{MEMO_ID}", headers=AUTH), 404, "unknown_document")
 
 
@@ -630,8 +754,13 @@ def test_delete_a_corpus_document_keeps_its_file(admin, deck_settings):
 
 
 def test_feedback_is_recorded(admin):
-    body = {"question": MATERIALS_Q, "answer": "12の特定重要物資", "vote": "up",
-            "citations": [{"doc_id": DECK_ID, "page": MATERIALS_PAGE}], "comment": "正確"}
+    body = {
+        "question": MATERIALS_Q,
+        "answer": "12の特定重要物資",
+        "vote": "up",
+        "citations": [{"doc_id": DECK_ID, "page": MATERIALS_PAGE}],
+        "comment": "正確",
+    }
     response = admin.client.post("/v1/feedback", json=body)
     assert response.status_code == 201
     assert response.json()["recorded"] is True
@@ -641,16 +770,24 @@ def test_feedback_is_recorded(admin):
     assert {k: saved[k] for k in body} == body and saved["time"] == response.json()["time"]
 
 
-@pytest.mark.parametrize("body", [
-    {"question": "q", "answer": "a", "vote": "sideways"},
-    {"question": "", "answer": "a", "vote": "up"},
-    {"answer": "a", "vote": "up"},
-    {"question": "q", "answer": "a", "vote": "up", "comment": "c" * 2001},
-    {"question": "q", "answer": "a", "vote": "up", "citations": "p.16"},
-    {"question": "q", "answer": "a", "vote": "up", "citations": [{"page": 16}]},  # no doc_id
-    {"question": "q", "answer": "a", "vote": "up", "citations": [{"doc_id": "d", "page": 1, "quote": "x" * 5000}]},
-    {"question": "q", "answer": "a", "vote": "up", "citations": [{"doc_id": "d", "page": 1}] * 21},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": "q", "answer": "a", "vote": "sideways"},
+        {"question": "", "answer": "a", "vote": "up"},
+        {"answer": "a", "vote": "up"},
+        {"question": "q", "answer": "a", "vote": "up", "comment": "c" * 2001},
+        {"question": "q", "answer": "a", "vote": "up", "citations": "p.16"},
+        {"question": "q", "answer": "a", "vote": "up", "citations": [{"page": 16}]},  # no doc_id
+        {
+            "question": "q",
+            "answer": "a",
+            "vote": "up",
+            "citations": [{"doc_id": "d", "page": 1, "quote": "x" * 5000}],
+        },
+        {"question": "q", "answer": "a", "vote": "up", "citations": [{"doc_id": "d", "page": 1}] * 21},
+    ],
+)
 def test_feedback_validation(admin, body):
     assert_error(admin.client.post("/v1/feedback", json=body), 422, "validation_error")
     assert not admin.settings.feedback_path.exists()

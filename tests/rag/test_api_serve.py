@@ -33,9 +33,15 @@ STARTUP_TIMEOUT_S = 180
 def serve_env(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a server process: only the POLICYQA_* settings given here."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(POLICYQA_DATA_DIR=str(data_dir), POLICYQA_CORPUS_DIR=str(corpus_dir),
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               NO_PROXY="127.0.0.1,localhost", **extra)
+    env.update(
+        POLICYQA_DATA_DIR=str(data_dir),
+        POLICYQA_CORPUS_DIR=str(corpus_dir),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        NO_PROXY="127.0.0.1,localhost",
+        **extra,
+    )
     return env
 
 
@@ -107,8 +113,12 @@ def test_the_server_keeps_answering_while_an_upload_is_ingested(server):
     def upload() -> None:
         with server.client() as c:
             started = time.perf_counter()
-            result["response"] = c.post("/v1/documents", headers=AUTH, data={"doc_id": "deck-copy"},
-                                        files={"file": ("rules.pdf", LONG_PDF.read_bytes(), "application/pdf")})
+            result["response"] = c.post(
+                "/v1/documents",
+                headers=AUTH,
+                data={"doc_id": "deck-copy"},
+                files={"file": ("rules.pdf", LONG_PDF.read_bytes(), "application/pdf")},
+            )
             result["seconds"] = time.perf_counter() - started
 
     thread = threading.Thread(target=upload)
@@ -129,8 +139,10 @@ def test_the_server_keeps_answering_while_an_upload_is_ingested(server):
     assert response.status_code == 201, response.text
     assert response.json()["document"]["pages"] == 93
     seconds = float(result["seconds"])
-    print(f"\nupload took {seconds:.1f} s; during it /healthz max {max(health) * 1000:.0f} ms, "
-          f"document reads max {max(reads) * 1000:.0f} ms ({len(health)} probes)")
+    print(
+        f"\nupload took {seconds:.1f} s; during it /healthz max {max(health) * 1000:.0f} ms, "
+        f"document reads max {max(reads) * 1000:.0f} ms ({len(health)} probes)"
+    )
     assert seconds > 2.0, "the upload was too quick to overlap with the probes"
     assert len(health) >= 5
     # Python threads share the GIL with the ingest, so probes slow down a little, but never by the ingest

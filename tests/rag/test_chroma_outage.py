@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from test_api_serve import ServeProcess, serve_env
 
+from core.settings import Settings
 from ingest.pipeline import Ingestor
-from rag.answer import PolicyQA
-from rag.api import create_app
-from rag.settings import Settings
+from policyqa.api import create_app
+from rag.service import PolicyQA
 
 pytestmark = pytest.mark.slow
 
@@ -57,8 +57,12 @@ def calls(c: TestClient):
 def served(chroma_server, embedder, make_pdf, tmp_path):
     corpus = tmp_path / "corpus"
     make_pdf(corpus / f"{DOC_ID}.pdf", PAGES, title="送電網メモ")
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chroma_url=chroma_server.url,
-                        chroma_timeout_s=TIMEOUT_S)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        corpus_dir=corpus,
+        chroma_url=chroma_server.url,
+        chroma_timeout_s=TIMEOUT_S,
+    )
     service = PolicyQA(settings, embedder=embedder)
     report = Ingestor(settings, service.store, service.embedder, service.tokenizer).run()
     assert report.ok, report.to_dict()
@@ -76,7 +80,7 @@ def test_stopped_chroma_gives_503_and_answers_resume_when_it_is_back(served, chr
     c = served
     assert answers_from_the_memo(c)
     chroma_server.stop()
-    for name, call in calls(c):
+    for _name, call in calls(c):
         started = time.perf_counter()
         assert_unavailable(call(), started, limit_s=TIMEOUT_S + 1.0)
     assert c.get("/healthz").json() == {"status": "ok"}  # liveness does not depend on Chroma
@@ -118,8 +122,12 @@ def test_stream_reports_an_outage_before_streaming(served, chroma_server):
 
 def test_the_app_starts_while_chroma_is_down(chroma_server, embedder, tmp_path):
     chroma_server.stop()
-    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path, chroma_url=chroma_server.url,
-                        chroma_timeout_s=TIMEOUT_S)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        corpus_dir=tmp_path,
+        chroma_url=chroma_server.url,
+        chroma_timeout_s=TIMEOUT_S,
+    )
     started = time.perf_counter()
     app = create_app(settings, PolicyQA(settings, embedder=embedder))
     assert time.perf_counter() - started < 30
@@ -137,8 +145,12 @@ def test_a_serve_process_starts_while_chroma_is_down(chroma_server, tmp_path):
     chroma_server.stop()
     workdir = tmp_path / "replica"
     workdir.mkdir()
-    env = serve_env(workdir / "data", tmp_path, POLICYQA_CHROMA_URL=chroma_server.url,
-                    POLICYQA_CHROMA_TIMEOUT_S=str(TIMEOUT_S))
+    env = serve_env(
+        workdir / "data",
+        tmp_path,
+        POLICYQA_CHROMA_URL=chroma_server.url,
+        POLICYQA_CHROMA_TIMEOUT_S=str(TIMEOUT_S),
+    )
     replica = ServeProcess(env, workdir, name="cold")
     try:
         replica.start()

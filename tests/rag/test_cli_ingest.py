@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from rag.cli import main
+from policyqa.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 MakePdf = Callable[..., Path]
 DECK_ID = "econsec-public-private-action-2025-03-16"
 DECK_TITLE = "経済安全保障に関する官民連携アクション"
-SUMMARY_RE = re.compile(r"^(\d+) documents \((\d+) added, (\d+) updated, (\d+) unchanged\), (\d+) pages, (\d+) chunks; "
-                        r"(\d+) failed, (\d+) pruned; [\d.]+ s$", re.MULTILINE)
+SUMMARY_RE = re.compile(
+    r"^(\d+) documents \((\d+) added, (\d+) updated, (\d+) unchanged\), (\d+) pages, (\d+) chunks; "
+    r"(\d+) failed, (\d+) pruned; [\d.]+ s$",
+    re.MULTILINE,
+)
 
 
 def _isolate(monkeypatch: pytest.MonkeyPatch, home: Path, data: Path, corpus: Path) -> None:
@@ -80,15 +83,20 @@ def test_ingest_json_reports_the_deck(in_bundled: Path) -> None:
     [deck] = report["files"]
     assert (deck["doc_id"], deck["status"], deck["pages"]) == (DECK_ID, "unchanged", 64)
     assert deck["chunks"] == summary["chunks"]
-    assert {m["doc_id"] for m in report["missing"]} == {"econsec-industrial-technology-action-plan",
-                                                        "econsec-private-best-practices-v2"}
+    assert {m["doc_id"] for m in report["missing"]} == {
+        "econsec-industrial-technology-action-plan",
+        "econsec-private-best-practices-v2",
+    }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("query", "page", "phrase"), [
-    ("積水化学工業のペロブスカイト太陽電池の発電効率は", 42, "発電効率15%"),
-    ("2030年のベースメタルの自給率の目標は", 51, "80%以上"),
-])
+@pytest.mark.parametrize(
+    ("query", "page", "phrase"),
+    [
+        ("積水化学工業のペロブスカイト太陽電池の発電効率は", 42, "発電効率15%"),
+        ("2030年のベースメタルの自給率の目標は", 51, "80%以上"),
+    ],
+)
 def test_search_json_lists_sources_best_first(in_bundled: Path, query: str, page: int, phrase: str) -> None:
     result = CliRunner().invoke(main, ["search", query, "--json", "-k", "5"])
     assert result.exit_code == 0, result.output
@@ -120,8 +128,14 @@ def _blocked_data_dirs(tmp_path: Path) -> list[Path]:
 
 @pytest.mark.parametrize("case", [0, 1], ids=["parent-is-a-file", "data-dir-is-a-file"])
 @pytest.mark.parametrize("args", [["ingest"], ["ingest", "--json"], ["ingest", "--reset"]])
-def test_unwritable_data_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Any,
-                                                 make_pdf: MakePdf, case: int, args: list[str]) -> None:
+def test_unwritable_data_folder_is_a_clear_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedder: Any,
+    make_pdf: MakePdf,
+    case: int,
+    args: list[str],
+) -> None:
     corpus = tmp_path / "corpus"
     make_pdf(corpus / "memo.pdf", ["メモ\n\n本文がある。"])
     data = _blocked_data_dirs(tmp_path)[case]

@@ -16,7 +16,7 @@ from rag.retrieval import RankedChunk
 
 def bigrams(text: str) -> list[str]:
     chars = re.sub(r"[\s、。？?「」（）()|・]", "", text)
-    return [chars[i:i + 2] for i in range(len(chars) - 1)]
+    return [chars[i : i + 2] for i in range(len(chars) - 1)]
 
 
 def composer() -> ExtractiveComposer:
@@ -24,8 +24,18 @@ def composer() -> ExtractiveComposer:
 
 
 def ranked(page: int, text: str, doc: str = "white-paper") -> RankedChunk:
-    return RankedChunk(chunk_id=f"{doc}:{page}", doc_id=doc, doc_title="防災白書", doc_date="", page=page, text=text,
-                       start=0, end=len(text), score=1.0, dense_similarity=0.5)
+    return RankedChunk(
+        chunk_id=f"{doc}:{page}",
+        doc_id=doc,
+        doc_title="防災白書",
+        doc_date="",
+        page=page,
+        text=text,
+        start=0,
+        end=len(text),
+        score=1.0,
+        dense_similarity=0.5,
+    )
 
 
 BUDGET_PAGE = (
@@ -40,14 +50,17 @@ BUDGET_PAGE = (
 )
 
 
-@pytest.mark.parametrize(("question", "wants_list"), [
-    ("年休の出勤率を計算するとき、出勤したことにする期間ってどんなものがある？", True),
-    ("別添にはどのような参考資料が含まれている？", True),
-    ("What kinds of risks does the paper list?", True),
-    ("特定重要物資として指定された12の物資は何か", True),
-    ("消防団の予算はいくら？", False),
-    ("どんな目的の制度？", False),
-])
+@pytest.mark.parametrize(
+    ("question", "wants_list"),
+    [
+        ("年休の出勤率を計算するとき、出勤したことにする期間ってどんなものがある？", True),
+        ("別添にはどのような参考資料が含まれている？", True),
+        ("What kinds of risks does the paper list?", True),
+        ("特定重要物資として指定された12の物資は何か", True),
+        ("消防団の予算はいくら？", False),
+        ("どんな目的の制度？", False),
+    ],
+)
 def test_lists_are_recognised_with_or_without_a_count(question: str, wants_list: bool) -> None:
     assert question_intent(question).wants_list is wants_list
 
@@ -55,7 +68,9 @@ def test_lists_are_recognised_with_or_without_a_count(question: str, wants_list:
 def test_a_figure_is_an_answer_only_if_the_question_does_not_already_hold_it() -> None:
     intent = question_intent("令和6年度の予算はいくら？")
     assert intent.wants_number
-    assert not _gives_asked_type("（33）消防団を中核とした地域防災力の充実強化", intent, "令和6年度の予算はいくら？")
+    assert not _gives_asked_type(
+        "（33）消防団を中核とした地域防災力の充実強化", intent, "令和6年度の予算はいくら？"
+    )
     assert not _gives_asked_type("令和6年度の計画", intent, "令和6年度の予算はいくら？")
     assert _gives_asked_type("令和6年度予算額 | 756百万円", intent, "令和6年度の予算はいくら？")
 
@@ -67,7 +82,7 @@ def test_how_much_puts_the_items_budget_row_first() -> None:
     assert first.lines[0] == "令和6年度予算額 | 756百万円"
     assert "令和5年度予算額 | 754" in first.quote  # the record's other row comes with it
     assert "53百万円" not in first.quote  # not the next item's figure
-    assert all(BUDGET_PAGE[e.start:e.end] == e.quote for e in composition.evidence)
+    assert all(BUDGET_PAGE[e.start : e.end] == e.quote for e in composition.evidence)
 
 
 def test_a_question_without_a_figure_gets_no_budget_row_pushed_in() -> None:

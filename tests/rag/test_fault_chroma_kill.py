@@ -24,10 +24,10 @@ import httpx
 import pytest
 from test_api_serve import ServeProcess, serve_env
 
+from core.settings import Settings
 from evals.load import Sample, run_load
 from ingest.pipeline import Ingestor
-from rag.answer import PolicyQA
-from rag.settings import Settings
+from rag.service import PolicyQA
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +42,11 @@ PAGES = [
     "地域間連系線の容量を2030年度までに1.5倍に増強する。変電所の浸水対策は優先度の高い順に実施する。",
     "蓄電池の導入\n\n系統用蓄電池を2030年度までに累計で2.4GW導入する。導入費用の一部を補助する。",
 ]
-QUESTIONS = ["地域間連系線の容量はどこまで増強しますか", "系統用蓄電池の導入目標は？",
-             "変電所の浸水対策はどう進めますか"]
+QUESTIONS = [
+    "地域間連系線の容量はどこまで増強しますか",
+    "系統用蓄電池の導入目標は？",
+    "変電所の浸水対策はどう進めますか",
+]
 
 
 def test_chroma_sigkill_under_load_gives_503s_then_recovers(chroma_server, embedder, make_pdf, tmp_path):
@@ -55,20 +58,42 @@ def test_chroma_sigkill_under_load_gives_503s_then_recovers(chroma_server, embed
 
     workdir = tmp_path / "serve"
     workdir.mkdir()
-    server = ServeProcess(serve_env(workdir / "data", corpus, POLICYQA_CHROMA_URL=chroma_server.url,
-                                    POLICYQA_CHROMA_TIMEOUT_S=str(CHROMA_TIMEOUT_S)), workdir)
+    server = ServeProcess(
+        serve_env(
+            workdir / "data",
+            corpus,
+            POLICYQA_CHROMA_URL=chroma_server.url,
+            POLICYQA_CHROMA_TIMEOUT_S=str(CHROMA_TIMEOUT_S),
+        ),
+        workdir,
+    )
     try:
         server.start()
         pid = server.proc.pid
         with server.client() as c:
             assert c.get("/readyz").status_code == 200
-            assert c.post("/v1/answer", json={"question": QUESTIONS[0]}).json()["citations"][0]["doc_id"] == DOC_ID
+            assert (
+                c.post("/v1/answer", json={"question": QUESTIONS[0]}).json()["citations"][0]["doc_id"]
+                == DOC_ID
+            )
 
         stop = threading.Event()
         outcome: dict = {}
-        loader = threading.Thread(target=lambda: outcome.setdefault("result", run_load(
-            server.url, QUESTIONS, clients=CLIENTS, seconds=HEALTHY_S + OUTAGE_S + AFTER_S + 120,
-            timeout_s=CLIENT_TIMEOUT_S, keep_bodies=True, stop=stop)), daemon=True)
+        loader = threading.Thread(
+            target=lambda: outcome.setdefault(
+                "result",
+                run_load(
+                    server.url,
+                    QUESTIONS,
+                    clients=CLIENTS,
+                    seconds=HEALTHY_S + OUTAGE_S + AFTER_S + 120,
+                    timeout_s=CLIENT_TIMEOUT_S,
+                    keep_bodies=True,
+                    stop=stop,
+                ),
+            ),
+            daemon=True,
+        )
         loader.start()
         try:
             time.sleep(HEALTHY_S)
@@ -101,16 +126,21 @@ def test_chroma_sigkill_under_load_gives_503s_then_recovers(chroma_server, embed
         for s in down:
             assert s.status == 503, (s.status, s.body)
             assert set(s.body) == {"error"} and set(s.body["error"]) >= {"code", "message"}, s.body
-            assert s.body["error"]["code"] == "store_unavailable" and "chroma" in s.body["error"]["message"].lower()
+            assert (
+                s.body["error"]["code"] == "store_unavailable"
+                and "chroma" in s.body["error"]["message"].lower()
+            )
         unavailable = [s.ms for s in samples if s.status == 503]
         assert max(unavailable) < (3 * CHROMA_TIMEOUT_S + 2) * 1000, f"slow 503: {max(unavailable):.0f} ms"
         assert after, "no requests after the restart"
         assert all(s.status == 200 for s in after), [(s.status, s.body) for s in after if s.status != 200][:3]
         assert all(any(c["doc_id"] == DOC_ID for c in s.body["citations"]) for s in after)
         first_ok = min(s.started + s.ms / 1000 for s in samples if s.started > up_at and s.status == 200)
-        print(f"\n{result.requests} requests: {result.statuses}; {len(down)} during the outage "
-              f"(503 p95 {sorted(unavailable)[int(0.95 * (len(unavailable) - 1))]:.0f} ms); first 200 "
-              f"{first_ok - up_at:.2f} s after Chroma was back")
+        print(
+            f"\n{result.requests} requests: {result.statuses}; {len(down)} during the outage "
+            f"(503 p95 {sorted(unavailable)[int(0.95 * (len(unavailable) - 1))]:.0f} ms); first 200 "
+            f"{first_ok - up_at:.2f} s after Chroma was back"
+        )
 
         # The same process, still serving: ready, and answering from the data Chroma had before.
         assert server.proc.poll() is None and server.proc.pid == pid

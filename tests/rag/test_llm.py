@@ -4,11 +4,11 @@ citations mapped to doc/page, and the extractive answer on any failure."""
 from __future__ import annotations
 
 import pytest
-
-from rag.answer import PolicyQA
-from rag.llm import check_markers
 from conftest import free_port
 from openai_stub import StubServer
+
+from rag.llm import check_markers
+from rag.service import PolicyQA
 
 QUESTION = "JASMの熊本進出による10年間の経済波及効果は？"
 
@@ -23,8 +23,9 @@ def test_check_markers_keeps_valid_drops_invalid():
 @pytest.fixture
 def llm_service(deck_settings, embedder):
     with StubServer(free_port()) as stub:
-        settings = deck_settings.model_copy(update={"llm_base_url": stub.url, "llm_model": "stub-model",
-                                                    "llm_timeout_s": 2.0})
+        settings = deck_settings.model_copy(
+            update={"llm_base_url": stub.url, "llm_model": "stub-model", "llm_timeout_s": 2.0}
+        )
         yield PolicyQA(settings, embedder=embedder), stub
 
 

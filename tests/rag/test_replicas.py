@@ -55,15 +55,24 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
     corpus.mkdir()
     shutil.copy(DECK_PDF, corpus / DECK_PDF.name)
     shutil.copy(CORPUS / "manifest.toml", corpus / "manifest.toml")
-    shared = {"POLICYQA_CHROMA_URL": chroma_server.url, "POLICYQA_ADMIN_TOKEN": TOKEN,
-              "POLICYQA_CHROMA_TIMEOUT_S": "10"}
+    shared = {
+        "POLICYQA_CHROMA_URL": chroma_server.url,
+        "POLICYQA_ADMIN_TOKEN": TOKEN,
+        "POLICYQA_CHROMA_TIMEOUT_S": "10",
+    }
 
     # one process ingests ...
     ingest_dir = tmp_path / "ingest"
     ingest_dir.mkdir()
-    ingest = subprocess.run([str(Path(sys.executable).with_name("policyqa")), "ingest", "--json"],
-                            env=serve_env(ingest_dir / "data", corpus, **shared), cwd=ingest_dir,
-                            capture_output=True, text=True, timeout=600, check=False)
+    ingest = subprocess.run(
+        [str(Path(sys.executable).with_name("policyqa")), "ingest", "--json"],
+        env=serve_env(ingest_dir / "data", corpus, **shared),
+        cwd=ingest_dir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert ingest.returncode == 0, ingest.stderr[-3000:]
     assert [f["status"] for f in json.loads(ingest.stdout)["files"]] == ["added"]
     assert not (ingest_dir / "data" / "chroma").exists()  # the index lives on the server only
@@ -98,8 +107,12 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
             assert not cites(b.post("/v1/answer", json={"question": NEW_Q}).json(), NEW_ID)
 
             pdf = make_pdf(tmp_path / "upload" / "memo.pdf", NEW_PAGES, title="上水道メモ")
-            upload = a.post("/v1/documents", headers=AUTH, data={"doc_id": NEW_ID},
-                            files={"file": ("memo.pdf", pdf.read_bytes(), "application/pdf")})
+            upload = a.post(
+                "/v1/documents",
+                headers=AUTH,
+                data={"doc_id": NEW_ID},
+                files={"file": ("memo.pdf", pdf.read_bytes(), "application/pdf")},
+            )
             assert upload.status_code == 201, upload.text
             uploaded_at = time.perf_counter()
 
@@ -109,8 +122,9 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
                 answer = b.post("/v1/answer", json={"question": NEW_Q}).json()
                 if cites(answer, NEW_ID):
                     break
-                assert time.perf_counter() - uploaded_at < PROPAGATION_BOUND_S, \
+                assert time.perf_counter() - uploaded_at < PROPAGATION_BOUND_S, (
                     f"replica B did not see the upload within {PROPAGATION_BOUND_S} s:\n{tail(replicas[1].log)}"
+                )
                 time.sleep(0.05)
             propagation = time.perf_counter() - uploaded_at
             print(f"\nupload on A answered by B after {propagation * 1000:.0f} ms ({polls} request(s))")
@@ -140,4 +154,3 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
             replica.stop()
     for replica in replicas:
         assert "Traceback" not in replica.log.read_text(errors="replace"), tail(replica.log)
-

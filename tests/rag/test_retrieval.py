@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rag.answer import PolicyQA
-from rag.tokenize import Tokenizer
+from core.tokenize import Tokenizer
+from rag.service import PolicyQA
 
 
 def test_tokens_drop_particles_and_fold_width():
@@ -26,7 +26,11 @@ def test_identifiers_and_numbers_with_units_stay_whole():
 
 def test_english_query_terms_are_not_katakana_noise():
     tokenizer = Tokenizer()
-    assert tokenizer.query_tokens("What does the Rapidus project produce?") == ["rapidus", "project", "produce"]
+    assert tokenizer.query_tokens("What does the Rapidus project produce?") == [
+        "rapidus",
+        "project",
+        "produce",
+    ]
     assert "ホワット" not in tokenizer.loanwords("What share of global production?")
     assert "シェア" in tokenizer.loanwords("What share of global production?")
 
@@ -43,8 +47,14 @@ def test_hybrid_ranks_and_duplicate_slides(deck_service):
 def test_keyword_leg_finds_exact_identifiers(settings, embedder, make_pdf):
     from ingest.pipeline import Ingestor
 
-    make_pdf(settings.corpus_dir / "ids.pdf", ["表紙\n\n識別子の資料", "規程\n\n外為法55条の8に基づく報告。型番PPR-9087は対象外。",
-                                                "別紙\n\n2nm世代の先端ロジック半導体について。"])
+    make_pdf(
+        settings.corpus_dir / "ids.pdf",
+        [
+            "表紙\n\n識別子の資料",
+            "規程\n\n外為法55条の8に基づく報告。型番PPR-9087は対象外。",
+            "別紙\n\n2nm世代の先端ロジック半導体について。",
+        ],
+    )
     service = PolicyQA(settings, embedder=embedder)
     assert Ingestor(settings, service.store, embedder, service.tokenizer).run().ok
     assert service.search("PPR-9087", legs="keyword")[0].page == 2
@@ -62,8 +72,14 @@ def test_keyword_index_follows_another_process(settings, embedder, make_pdf):
     assert Ingestor(settings, service.store, embedder, service.tokenizer).run().ok
     assert service.search("ペロブスカイト", legs="keyword") == []
 
-    make_pdf(settings.corpus_dir / "second.pdf", ["第二の資料\n\nペロブスカイト太陽電池の量産計画について述べる。"])
-    env = {**os.environ, "POLICYQA_DATA_DIR": str(settings.data_dir), "POLICYQA_CORPUS_DIR": str(settings.corpus_dir)}
+    make_pdf(
+        settings.corpus_dir / "second.pdf", ["第二の資料\n\nペロブスカイト太陽電池の量産計画について述べる。"]
+    )
+    env = {
+        **os.environ,
+        "POLICYQA_DATA_DIR": str(settings.data_dir),
+        "POLICYQA_CORPUS_DIR": str(settings.corpus_dir),
+    }
     cli = Path(sys.executable).with_name("policyqa")
     subprocess.run([str(cli), "ingest"], env=env, check=True, capture_output=True, timeout=300)
 
@@ -74,8 +90,17 @@ def test_keyword_index_follows_another_process(settings, embedder, make_pdf):
 def _ranked(chunk_id: str, text: str, page: int):
     from rag.retrieval import RankedChunk
 
-    return RankedChunk(chunk_id=chunk_id, doc_id="d", doc_title="t", doc_date="", page=page, text=text, start=0,
-                       end=len(text), score=1.0 / page)
+    return RankedChunk(
+        chunk_id=chunk_id,
+        doc_id="d",
+        doc_title="t",
+        doc_date="",
+        page=page,
+        text=text,
+        start=0,
+        end=len(text),
+        score=1.0 / page,
+    )
 
 
 def test_collapse_keeps_the_best_ranked_of_near_duplicates_and_stops_at_the_limit():

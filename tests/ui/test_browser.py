@@ -34,18 +34,30 @@ DECK_ID = "econsec-public-private-action-2025-03-16"
 
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 DECK_TITLE = "経済安全保障に関する官民連携アクション"
 MEMO_ID = "port-logistics-memo-2025"
 MEMO_TITLE = "港湾物流の強靱化に関する検討メモ"
 MEMO_PAGES = [
-    (f"{MEMO_TITLE}\n\n本メモは、災害に備えた港湾物流の強靱化策をまとめたものである。\n\n"
-     "緊急物資の保管は、複数の港湾に分散して設ける備蓄倉庫で行う。備蓄倉庫の点検は年二回とする。"),
-    ("荷役機械の電動化率を2030年までに50%へ引き上げることを目標とする。\n\n"
-     "大規模災害で港湾が使えない場合は、代替港湾への転送計画を発動する。"),
+    (
+        f"{MEMO_TITLE}\n\n本メモは、災害に備えた港湾物流の強靱化策をまとめたものである。\n\n"
+        "緊急物資の保管は、複数の港湾に分散して設ける備蓄倉庫で行う。備蓄倉庫の点検は年二回とする。"
+    ),
+    (
+        "荷役機械の電動化率を2030年までに50%へ引き上げることを目標とする。\n\n"
+        "大規模災害で港湾が使えない場合は、代替港湾への転送計画を発動する。"
+    ),
 ]
 MEMO_MANIFEST = f"""
 [[document]]
@@ -57,8 +69,20 @@ language = "ja"
 """
 
 MATERIALS_Q = "特定重要物資として指定された12の物資は何ですか"
-TWELVE = ["半導体", "蓄電池", "クラウドプログラム", "永久磁石", "工作機械", "航空機部品", "重要鉱物",
-          "可燃性天然ガス", "電子部品", "抗菌性物質製剤", "船舶部品", "肥料"]
+TWELVE = [
+    "半導体",
+    "蓄電池",
+    "クラウドプログラム",
+    "永久磁石",
+    "工作機械",
+    "航空機部品",
+    "重要鉱物",
+    "可燃性天然ガス",
+    "電子部品",
+    "抗菌性物質製剤",
+    "船舶部品",
+    "肥料",
+]
 OUT_OF_CORPUS_Q = "2026年度の診療報酬改定の改定率は？"
 ABSTAIN = "資料中に該当する記述が見つかりませんでした"
 MEMO_Q = "緊急物資の備蓄倉庫はどのように設けますか"
@@ -84,8 +108,14 @@ def free_port() -> int:
 
 def _env(data: Path, corpus: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(POLICYQA_DATA_DIR=str(data), POLICYQA_CORPUS_DIR=str(corpus), GRADIO_ANALYTICS_ENABLED="False",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost")
+    env.update(
+        POLICYQA_DATA_DIR=str(data),
+        POLICYQA_CORPUS_DIR=str(corpus),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        NO_PROXY="127.0.0.1,localhost",
+    )
     return env
 
 
@@ -106,8 +136,15 @@ def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
     env = _env(data, corpus)
     exe = Path(sys.executable).with_name("policyqa")
     # cwd=base: no stray .env from the working directory can change the settings
-    ingest = subprocess.run([str(exe), "ingest", "--json"], env=env, cwd=base, capture_output=True, text=True,
-                            timeout=300, check=False)
+    ingest = subprocess.run(
+        [str(exe), "ingest", "--json"],
+        env=env,
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert ingest.returncode == 0, ingest.stderr[-3000:]
     statuses = {f["doc_id"]: f["status"] for f in json.loads(ingest.stdout)["files"]}
     assert statuses == {DECK_ID: "unchanged", MEMO_ID: "added"}, statuses
@@ -115,8 +152,13 @@ def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
     port = free_port()
     log = base / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                cwd=base, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=base,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -179,6 +221,7 @@ def ui(browser, server):
             r.continue_()
 
     context.route("**/*", route)
+
     def websocket(ws):  # routes do not see WebSockets; Gradio should not open any, but count them
         watch.requested.append(ws.url)
         if urlparse(ws.url).hostname not in LOOPBACK:
@@ -198,8 +241,9 @@ def open_ui(page, server: Server) -> None:
     page.goto(f"{server.base}/ui")  # redirects to /ui/
     page.wait_for_selector("#pqa-question textarea", timeout=60_000)
     # the page-load event refreshes the corpus line and the filter from the live index
-    page.wait_for_function("t => document.querySelector('#pqa-corpus').innerText.includes(t)", arg=MEMO_TITLE,
-                           timeout=30_000)
+    page.wait_for_function(
+        "t => document.querySelector('#pqa-corpus').innerText.includes(t)", arg=MEMO_TITLE, timeout=30_000
+    )
 
 
 def ask(page, question: str):
@@ -208,8 +252,9 @@ def ask(page, question: str):
     before = answers.count()
     page.fill("#pqa-question textarea", question)
     page.click("#pqa-send")
-    page.wait_for_function("n => document.querySelectorAll('#pqa-chat .pqa-answer').length > n", arg=before,
-                           timeout=60_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('#pqa-chat .pqa-answer').length > n", arg=before, timeout=60_000
+    )
     return answers.nth(before)
 
 
@@ -220,7 +265,8 @@ def compact(text: str) -> str:
 def cited(answer) -> list[tuple[str, str, str | None]]:
     """(label, href, target) of every citation link in one answer message."""
     return answer.locator("a.pqa-cite").evaluate_all(
-        "els => els.map(e => [e.textContent, e.getAttribute('href'), e.getAttribute('target')])")
+        "els => els.map(e => [e.textContent, e.getAttribute('href'), e.getAttribute('target')])"
+    )
 
 
 def shot(page, name: str) -> None:
@@ -318,14 +364,19 @@ def test_document_filter_limits_answers_to_the_chosen_document(ui, server):
 
 
 def feedback_lines(server: Server) -> list[str]:
-    return server.feedback_path.read_text(encoding="utf-8").splitlines() if server.feedback_path.exists() else []
+    return (
+        server.feedback_path.read_text(encoding="utf-8").splitlines() if server.feedback_path.exists() else []
+    )
 
 
 def vote(page, server: Server, button, before: int, confirmation: str) -> dict:
     """Click a thumb, wait for the confirmation and the new JSONL line; return that line."""
     button.click()
-    page.wait_for_function("t => document.querySelector('#pqa-feedback-status').innerText.includes(t)",
-                           arg=confirmation, timeout=15_000)
+    page.wait_for_function(
+        "t => document.querySelector('#pqa-feedback-status').innerText.includes(t)",
+        arg=confirmation,
+        timeout=15_000,
+    )
     deadline = time.monotonic() + 10
     while len(feedback_lines(server)) <= before and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -342,15 +393,18 @@ def test_thumbs_up_and_down_append_feedback_lines_for_the_right_answer(ui, serve
     first_text = first.locator(".pqa-body").inner_text()
     ask(page, OUT_OF_CORPUS_Q)
     likes = page.locator("#pqa-chat button[aria-label='いいね'], #pqa-chat button[aria-label='Like']")
-    dislikes = page.locator("#pqa-chat button[aria-label='よくないね'], #pqa-chat button[aria-label='Dislike']")
+    dislikes = page.locator(
+        "#pqa-chat button[aria-label='よくないね'], #pqa-chat button[aria-label='Dislike']"
+    )
     assert likes.count() == dislikes.count() == 2  # one pair per answer, none on questions
 
     before = len(feedback_lines(server))
     up = vote(page, server, likes.first, before, FEEDBACK_SAVED["up"])  # 👍 on the first answer
     assert up["question"] == MATERIALS_Q and up["vote"] == "up"
     assert compact(up["answer"]).startswith(compact(first_text)[:20])
-    assert up["citations"] and all(c["url"].startswith(f"/v1/documents/{DECK_ID}/pdf#page=")
-                                   for c in up["citations"])
+    assert up["citations"] and all(
+        c["url"].startswith(f"/v1/documents/{DECK_ID}/pdf#page=") for c in up["citations"]
+    )
 
     down = vote(page, server, dislikes.last, before + 1, FEEDBACK_SAVED["down"])  # 👎 on the abstention
     assert down["question"] == OUT_OF_CORPUS_Q and down["vote"] == "down"

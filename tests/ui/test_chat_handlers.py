@@ -9,24 +9,40 @@ import re
 
 import pytest
 
-from rag.answer import ABSTAIN_JA, Answer, Citation, UnknownDocuments, marker
+from core.errors import UnknownDocuments
+from core.store import DocumentRecord
+from rag.answer import ABSTAIN_JA, Answer, Citation, marker
 from rag.links import citation_url
-from rag.store import DocumentRecord
 from ui import formatting as fmt
 from ui.chat import FEEDBACK_NOT_ANSWER, FEEDBACK_SAVED, FEEDBACK_WITHDRAWN, TITLE, ChatHandlers, mount_ui
 
 DECK = "econsec-public-private-action-2025-03-16"
 DECK_TITLE = "経済安全保障に関する官民連携アクション"
-TWELVE = ["半導体", "蓄電池", "クラウドプログラム", "永久磁石", "工作機械", "航空機部品", "重要鉱物",
-          "可燃性天然ガス", "電子部品", "抗菌性物質製剤", "船舶部品", "肥料"]
+TWELVE = [
+    "半導体",
+    "蓄電池",
+    "クラウドプログラム",
+    "永久磁石",
+    "工作機械",
+    "航空機部品",
+    "重要鉱物",
+    "可燃性天然ガス",
+    "電子部品",
+    "抗菌性物質製剤",
+    "船舶部品",
+    "肥料",
+]
 
 
 class FakeService:
     """Stands in for PolicyQA: fixed documents, canned answers, recorded calls."""
 
     def __init__(self, documents=None, fail: Exception | None = None):
-        self.docs = documents if documents is not None else {DECK: DocumentRecord(DECK, "g", DECK_TITLE,
-                                                                                       "2025-03-16")}
+        self.docs = (
+            documents
+            if documents is not None
+            else {DECK: DocumentRecord(DECK, "g", DECK_TITLE, "2025-03-16")}
+        )
         self.fail = fail
         self.calls: list[tuple[str, object]] = []
 
@@ -38,12 +54,34 @@ class FakeService:
         if self.fail:
             raise self.fail
         if "診療報酬" in question:
-            return Answer(question=question, answer=ABSTAIN_JA, abstained=True, mode="extractive", citations=[],
-                          sources=[], timings_ms={}, confidence=0.1)
-        c = Citation(doc_id=DECK, doc_title=DECK_TITLE, doc_date="2025-03-16", page=19, quote="・半導体\n・肥料",
-                     score=0.8)
-        return Answer(question=question, answer=f"・半導体\n・肥料 {marker(DECK_TITLE, 19)}", abstained=False,
-                      mode="extractive", citations=[c], sources=[], timings_ms={}, confidence=0.8)
+            return Answer(
+                question=question,
+                answer=ABSTAIN_JA,
+                abstained=True,
+                mode="extractive",
+                citations=[],
+                sources=[],
+                timings_ms={},
+                confidence=0.1,
+            )
+        c = Citation(
+            doc_id=DECK,
+            doc_title=DECK_TITLE,
+            doc_date="2025-03-16",
+            page=19,
+            quote="・半導体\n・肥料",
+            score=0.8,
+        )
+        return Answer(
+            question=question,
+            answer=f"・半導体\n・肥料 {marker(DECK_TITLE, 19)}",
+            abstained=False,
+            mode="extractive",
+            citations=[c],
+            sources=[],
+            timings_ms={},
+            confidence=0.8,
+        )
 
 
 def text(message) -> str:
@@ -82,17 +120,21 @@ def test_respond_keeps_earlier_turns_and_passes_the_filter(settings):
 
 
 def test_respond_shows_an_abstention_as_such(settings):
-    _, history, records = ChatHandlers(FakeService(), settings).respond("2026年度の診療報酬改定の改定率は？",
-                                                                        [], [], {})
+    _, history, records = ChatHandlers(FakeService(), settings).respond(
+        "2026年度の診療報酬改定の改定率は？", [], [], {}
+    )
     assert ABSTAIN_JA in text(history[-1])
     assert "<a " not in text(history[-1])
     assert records[1]["answer"] == ABSTAIN_JA and records[1]["citations"] == []
 
 
-@pytest.mark.parametrize(("exc", "message"), [
-    (RuntimeError("boom: /secret/path"), fmt.ERROR_GENERIC),
-    (UnknownDocuments(["gone-doc"]), fmt.ERROR_UNKNOWN_DOCS),
-])
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
+        (RuntimeError("boom: /secret/path"), fmt.ERROR_GENERIC),
+        (UnknownDocuments(["gone-doc"]), fmt.ERROR_UNKNOWN_DOCS),
+    ],
+)
 def test_respond_turns_failures_into_a_polite_message_and_logs_them(settings, caplog, exc, message):
     with caplog.at_level(logging.ERROR, logger="ui.chat"):
         _, history, records = ChatHandlers(FakeService(fail=exc), settings).respond("質問", [], [], {})
@@ -220,7 +262,7 @@ def test_the_chat_takes_no_file_uploads(settings, tmp_path):
 
 @pytest.mark.slow
 def test_real_service_answer_is_rendered_with_pdf_links(deck_service, deck_settings, tmp_path):
-    from rag.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=deck_settings.corpus_dir)
     handlers = ChatHandlers(deck_service, settings)

@@ -7,23 +7,41 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, UnknownDocuments, marker
+from core.errors import StoreUnavailable, UnknownDocuments
+from core.store import DocumentRecord
+from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, marker
 from rag.links import citation_url, pdf_url
-from rag.store import DocumentRecord, StoreUnavailable
 from ui import formatting as fmt
 
 DECK = "econsec-public-private-action-2025-03-16"
 DECK_TITLE = "経済安全保障に関する官民連携アクション"
 
 
-def cite(page: int = 19, quote: str = "・半導体\n・蓄電池", doc_id: str = DECK, title: str = DECK_TITLE,
-         date: str = "2025-03-16", url: str | None = None) -> Citation:
+def cite(
+    page: int = 19,
+    quote: str = "・半導体\n・蓄電池",
+    doc_id: str = DECK,
+    title: str = DECK_TITLE,
+    date: str = "2025-03-16",
+    url: str | None = None,
+) -> Citation:
     return Citation(doc_id=doc_id, doc_title=title, doc_date=date, page=page, quote=quote, score=0.9, url=url)
 
 
-def answer(text: str, citations: list[Citation], *, abstained: bool = False, notice: str | None = None) -> Answer:
-    return Answer(question="q", answer=text, abstained=abstained, mode="extractive", citations=citations,
-                  sources=[], timings_ms={}, confidence=0.0 if abstained else 0.8, notice=notice)
+def answer(
+    text: str, citations: list[Citation], *, abstained: bool = False, notice: str | None = None
+) -> Answer:
+    return Answer(
+        question="q",
+        answer=text,
+        abstained=abstained,
+        mode="extractive",
+        citations=citations,
+        sources=[],
+        timings_ms={},
+        confidence=0.0 if abstained else 0.8,
+        notice=notice,
+    )
 
 
 def record(doc_id: str, title: str, date: str = "") -> DocumentRecord:
@@ -137,7 +155,9 @@ def test_titles_with_markup_are_escaped_in_links_and_panels():
 
 
 def test_evidence_panel_lists_each_quote_with_title_date_and_page():
-    panel = fmt.evidence_panel([cite(19, quote="・半導体\n\n・肥料"), cite(16, quote="12の特定重要物資を指定")])
+    panel = fmt.evidence_panel(
+        [cite(19, quote="・半導体\n\n・肥料"), cite(16, quote="12の特定重要物資を指定")]
+    )
     tags = Tags(panel)
     assert [t for t, _ in tags.tags][:2] == ["details", "summary"]
     assert "open" not in dict(tags.tags[0][1])  # collapsed until clicked
@@ -158,7 +178,9 @@ def test_repeated_pages_are_linked_once_in_the_sources_line():
 
 
 def test_notice_is_shown():
-    html = fmt.format_answer(answer(f"本文 {marker(DECK_TITLE, 2)}", [cite(2)], notice="LLM <失敗> のため抽出回答"))
+    html = fmt.format_answer(
+        answer(f"本文 {marker(DECK_TITLE, 2)}", [cite(2)], notice="LLM <失敗> のため抽出回答")
+    )
     assert "※ LLM &lt;失敗&gt; のため抽出回答" in html
 
 
@@ -181,11 +203,14 @@ def test_abstention_never_shows_citations_even_if_some_came_along():
     assert "<a " not in html
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (UnknownDocuments(["gone"]), fmt.ERROR_UNKNOWN_DOCS),
-    (StoreUnavailable("chroma at http://127.0.0.1:1 refused"), fmt.ERROR_STORE),
-    (RuntimeError("Traceback (most recent call last): secret path /srv/x"), fmt.ERROR_GENERIC),
-])
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (UnknownDocuments(["gone"]), fmt.ERROR_UNKNOWN_DOCS),
+        (StoreUnavailable("chroma at http://127.0.0.1:1 refused"), fmt.ERROR_STORE),
+        (RuntimeError("Traceback (most recent call last): secret path /srv/x"), fmt.ERROR_GENERIC),
+    ],
+)
 def test_errors_become_polite_japanese_without_details(exc, expected):
     text = fmt.error_text(exc)
     assert text == expected
@@ -201,14 +226,17 @@ def test_question_is_escaped():
 # ---------------------------------------------------------------- dates, titles, choices
 
 
-@pytest.mark.parametrize(("raw", "shown"), [
-    ("2025-03-16", "2025年3月16日"),
-    ("2025-05", "2025年5月"),
-    ("2025", "2025年"),
-    ("令和7年3月", "令和7年3月"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("2025-03-16", "2025年3月16日"),
+        ("2025-05", "2025年5月"),
+        ("2025", "2025年"),
+        ("令和7年3月", "令和7年3月"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_format_date(raw, shown):
     assert fmt.format_date(raw) == shown
 
@@ -223,10 +251,15 @@ def test_document_choices_are_titles_mapped_to_ids():
 
 
 def test_document_choices_tell_repeated_titles_apart():
-    docs = {"a": record("a", "白書", "2024"), "b": record("b", "白書", "2025"), "c": record("c", "白書", "2025"),
-            "d": record("d", "")}
-    assert fmt.document_choices(docs) == sorted([
-        ("白書（2024年）", "a"), ("白書（b）", "b"), ("白書（c）", "c"), ("d", "d")])
+    docs = {
+        "a": record("a", "白書", "2024"),
+        "b": record("b", "白書", "2025"),
+        "c": record("c", "白書", "2025"),
+        "d": record("d", ""),
+    }
+    assert fmt.document_choices(docs) == sorted(
+        [("白書（2024年）", "a"), ("白書（b）", "b"), ("白書（c）", "c"), ("d", "d")]
+    )
 
 
 def test_corpus_summary_names_every_document():

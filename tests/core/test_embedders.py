@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.embedders import threads_limited
+from core.embedders import threads_limited
 
 
 def test_threads_limited_lowers_and_restores_the_thread_count(embedder) -> None:

@@ -6,12 +6,12 @@ import logging
 
 from fastapi import APIRouter
 
-from rag.api.dependencies import ServiceDep
-from rag.api.errors import ApiError
-from rag.api.schemas import Health, Ready, error_responses
-from rag.store import EmbedderMismatch, StoreUnavailable
+from core.errors import EmbedderMismatch, StoreUnavailable
+from policyqa.api.dependencies import ServiceDep
+from policyqa.api.errors import ApiError
+from policyqa.api.schemas import Health, Ready, error_responses
 
-log = logging.getLogger("rag.api")
+log = logging.getLogger("policyqa.api")
 
 router = APIRouter(tags=["health"])
 
@@ -21,14 +21,16 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Ready, responses=error_responses(503),
-            summary="Readiness: the index is loaded and Chroma reachable")
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses=error_responses(503),
+    summary="Readiness: the index is loaded and Chroma reachable",
+)
 def readyz(service: ServiceDep) -> Ready:
     """200 when this replica can answer now; 503 (with the reason) while Chroma is unreachable."""
     try:
-        service.store.ping()
-        snapshot = service.store.snapshot()
-        service.retriever.keyword.refresh()
+        snapshot = service.readiness()
     except (StoreUnavailable, EmbedderMismatch):
         raise
     except Exception as exc:  # noqa: BLE001 - anything that stops answering means "not ready"

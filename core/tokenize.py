@@ -13,35 +13,37 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
+
+from core.text import has_japanese, normalize
 
 TOKENIZER_VERSION = "sudachi-c+a-v2"
 
 _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:[\-./][a-z0-9]+)*")
 _NUMBER_WITH_UNIT = re.compile(
-    r"\d+(?:[.,]\d+)*(?:%|[a-z]+|(?:条の\d+)|[条兆億万千円年月日社人件倍ヶカ所種類項目点割]+)")
+    r"\d+(?:[.,]\d+)*(?:%|[a-z]+|(?:条の\d+)|[条兆億万千円年月日社人件倍ヶカ所種類項目点割]+)"
+)
 _MAX_SUDACHI_BYTES = 40_000  # Sudachi rejects input over ~49 KB
 
-ENGLISH_STOPWORDS = frozenset("""
+ENGLISH_STOPWORDS = frozenset(
+    """
 a about above after again against all am an and any are as at be because been before being below between both
 but by can could did do does doing down during each few for from further had has have having he her here hers
 how i if in into is it its itself just me more most my no nor not now of off on once only or other our out over
 own same she should so some such than that the their them then there these they this those through to too under
 until up very was we were what when where which while who whom why will with would you your japan japanese
 does did tell give list name please much many
-""".split())
+""".split()
+)
 
 
 # Function words Sudachi tags as content words; they only add noise to questions.
-JAPANESE_STOPWORDS = frozenset("""
+JAPANESE_STOPWORDS = frozenset(
+    """
 為る 有る 居る 成る 何 如何 よる 因る 関する 対する 於く 等 事 物 此れ 其れ どう どの どれ いつ どこ 誰 為 様 下さる 御
 頂く 致す 出来る 教える 知る 言う 云う 其の 此の 何故 なぜ ください 思う 付く 行く 来る 見る 有り
-""".split())
-
-
-def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+""".split()
+)
 
 
 class Tokenizer:
@@ -69,7 +71,7 @@ class Tokenizer:
         """Tokens of Japanese or mixed text, for both indexing and querying."""
         from sudachipy import SplitMode
 
-        text = nfkc(text)
+        text = normalize(text, keep_spaces=True)
         out: list[str] = []
         sudachi = self._sudachi()
         for piece in _pieces(text):
@@ -87,20 +89,26 @@ class Tokenizer:
                 out.append(form)
                 parts = m.split(SplitMode.A)
                 if len(parts) > 1:
-                    out.extend(p.normalized_form() for p in parts
-                               if p.part_of_speech()[0] not in _DROP_POS and p.surface().strip()
-                               and p.normalized_form() not in JAPANESE_STOPWORDS)
+                    out.extend(
+                        p.normalized_form()
+                        for p in parts
+                        if p.part_of_speech()[0] not in _DROP_POS
+                        and p.surface().strip()
+                        and p.normalized_form() not in JAPANESE_STOPWORDS
+                    )
         out.extend(_identifier_tokens(text))
         return out
 
     def query_tokens(self, text: str) -> list[str]:
         """English questions only contribute ASCII words that are not stop words (names, acronyms,
         numbers); Japanese and mixed questions are tokenised like the documents."""
-        from ingest.text import has_japanese
-
         if has_japanese(text):
             return self.tokens(text)
-        return [t for t in _identifier_tokens(nfkc(text)) if t not in ENGLISH_STOPWORDS and len(t) > 1]
+        return [
+            t
+            for t in _identifier_tokens(normalize(text, keep_spaces=True))
+            if t not in ENGLISH_STOPWORDS and len(t) > 1
+        ]
 
     def loanwords(self, text: str) -> list[str]:
         """Katakana readings Sudachi gives English words (share → シェア): Japanese writes many
@@ -108,11 +116,16 @@ class Tokenizer:
         from sudachipy import SplitMode
 
         out = []
-        for piece in _pieces(nfkc(text)):
+        for piece in _pieces(normalize(text, keep_spaces=True)):
             for m in self._sudachi().tokenize(piece, SplitMode.C):
                 surface = m.surface().strip()
-                if surface.isascii() and surface.isalpha() and surface not in ENGLISH_STOPWORDS \
-                        and len(surface) > 2 and _KATAKANA.match(m.normalized_form()):
+                if (
+                    surface.isascii()
+                    and surface.isalpha()
+                    and surface not in ENGLISH_STOPWORDS
+                    and len(surface) > 2
+                    and _KATAKANA.match(m.normalized_form())
+                ):
                     out.append(m.normalized_form())
         return out
 

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from rag.answer import PolicyQA
-from rag.api.errors import ApiError
-from rag.settings import Settings
+from core.settings import Settings
+from policyqa.api.errors import ApiError
+from rag.service import PolicyQA
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,22 +24,32 @@ def get_service(request: Request) -> PolicyQA:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[PolicyQA, Depends(get_service)]
 
-_bearer = HTTPBearer(auto_error=False, scheme_name="AdminToken",
-                     description="The value of POLICYQA_ADMIN_TOKEN; uploads and deletes are disabled without it.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="AdminToken",
+    description="The value of POLICYQA_ADMIN_TOKEN; uploads and deletes are disabled without it.",
+)
 
 
-def require_admin(settings: SettingsDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+def require_admin(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
     """403 when no admin token is configured at all, 401 when the request's token is missing or wrong."""
     configured = settings.admin_token.get_secret_value() if settings.admin_token else ""
     if not configured:
-        raise ApiError(403, "uploads_disabled",
-                       "uploads and deletes are disabled on this server: set POLICYQA_ADMIN_TOKEN to enable them")
+        raise ApiError(
+            403,
+            "uploads_disabled",
+            "uploads and deletes are disabled on this server: set POLICYQA_ADMIN_TOKEN to enable them",
+        )
     given = credentials.credentials if credentials is not None else ""
     if not secrets.compare_digest(given.encode("utf-8"), configured.encode("utf-8")):
-        raise ApiError(401, "unauthorized",
-                       "a valid admin token is required: send 'Authorization: Bearer <POLICYQA_ADMIN_TOKEN>'",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid admin token is required: send 'Authorization: Bearer <POLICYQA_ADMIN_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 AdminDep = Depends(require_admin)

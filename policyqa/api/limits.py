@@ -11,8 +11,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rag.api.errors import error_response
-from rag.settings import Settings
+from core.settings import Settings
+from policyqa.api.errors import error_response
 
 MIB = 1024 * 1024
 JSON_BODY_LIMIT = MIB  # questions, searches and feedback are small
@@ -51,8 +51,12 @@ class ContentLengthLimit:
             limit = self.limit(method, path)
             length = Headers(scope=scope).get("content-length")
             if limit is not None and length is not None and length.isdigit() and int(length) > limit:
-                response = error_response(413, "too_large", too_large_message(self.settings, method, path),
-                                          headers={"Connection": "close"})
+                response = error_response(
+                    413,
+                    "too_large",
+                    too_large_message(self.settings, method, path),
+                    headers={"Connection": "close"},
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

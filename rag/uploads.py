@@ -1,4 +1,7 @@
-"""Uploaded PDFs: saved safely under ``<data_dir>/uploads`` and ingested by the same ``Ingestor`` as the CLI.
+"""Uploaded PDFs: saved safely under ``<data_dir>/uploads`` and ingested like any other file.
+
+Nothing here knows HTTP: problems are ``UploadRejected`` errors with a stable code and kind, which
+the API maps to a status like every other domain error.
 
 The flow for one upload:
 
@@ -8,7 +11,7 @@ The flow for one upload:
 2. the bytes are streamed into a private staging folder next to the uploads folder, counting
    against ``max_upload_mb``; the first bytes must carry the ``%PDF-`` signature;
 3. the staged file is renamed atomically to ``uploads/<doc_id>.pdf`` (a previous upload of the same
-   id is kept as a hard link), and ``Ingestor.run([that file])`` ingests it;
+   id is kept as a hard link), and the service's ``ingest([that file])`` ingests it;
 4. if ingestion rejects the file, the previous file is put back (or the new one removed): the index
    and the folder look exactly as before.
 
@@ -23,47 +26,58 @@ import shutil
 import threading
 import unicodedata
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from core.errors import Kind, UploadRejected
+from core.settings import Settings
+from core.store import Store
 from ingest.doc_ids import is_safe_doc_id
-from ingest.pipeline import FileResult, Ingestor, IngestReport
-from rag.answer import PolicyQA
-from rag.api.errors import ApiError
-from rag.api.limits import MIB
-from rag.settings import Settings
+from ingest.pipeline import FileResult, IngestReport
 
+MIB = 1024 * 1024
 _COPY_BLOCK = MIB
+
+
 def choose_doc_id(form_doc_id: str | None, filename: str | None) -> str:
-    """The document id for an upload, or a 422 saying why neither the field nor the file name will do."""
+    """The document id for an upload, or an ``UploadRejected`` saying why neither the field nor the file
+    name will do."""
     if form_doc_id is not None and form_doc_id.strip():
         doc_id = unicodedata.normalize("NFC", form_doc_id.strip())
         if not is_safe_doc_id(doc_id):
-            raise ApiError(422, "invalid_doc_id",
-                           f"doc_id {form_doc_id!r} is not allowed: use 1-128 letters, digits, '_', '.' or '-', "
-                           "starting with a letter or digit")
+            raise UploadRejected(
+                f"doc_id {form_doc_id!r} is not allowed: use 1-128 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit",
+                code="invalid_doc_id",
+            )
         return doc_id
     name = unicodedata.normalize("NFC", (filename or "").strip())
     if not name:
-        raise ApiError(422, "invalid_doc_id", "the upload has no file name: send a doc_id form field")
+        raise UploadRejected("the upload has no file name: send a doc_id form field", code="invalid_doc_id")
     if any(sep in name for sep in ("/", "\\", "\x00")) or name.startswith("."):
-        raise ApiError(422, "unsafe_file_name",
-                       f"file name {filename!r} contains a path or starts with '.'; send a plain file name "
-                       "such as report.pdf, or a doc_id form field")
+        raise UploadRejected(
+            f"file name {filename!r} contains a path or starts with '.'; send a plain file name "
+            "such as report.pdf, or a doc_id form field",
+            code="unsafe_file_name",
+        )
     stem = name[:-4] if name.lower().endswith(".pdf") else name
     if not is_safe_doc_id(stem):
-        raise ApiError(422, "invalid_doc_id",
-                       f"file name {filename!r} does not make a valid document id (letters, digits, '_', '.', '-'); "
-                       "send a doc_id form field")
+        raise UploadRejected(
+            f"file name {filename!r} does not make a valid document id (letters, digits, '_', '.', '-'); "
+            "send a doc_id form field",
+            code="invalid_doc_id",
+        )
     return stem
 
 
 class Uploads:
     """Owns the uploads folder of one data directory."""
 
-    def __init__(self, settings: Settings, service: PolicyQA):
+    def __init__(self, settings: Settings, store: Store, ingest: Callable[[Sequence[Path]], IngestReport]):
         self.settings = settings
-        self.service = service
+        self.store = store
+        self.ingest = ingest
         self._lock = threading.Lock()
 
     @property
@@ -74,7 +88,9 @@ class Uploads:
         folder = self.folder.resolve()
         target = (folder / f"{doc_id}.pdf").resolve()
         if target.parent != folder:  # belt and braces: choose_doc_id already allows no separators
-            raise ApiError(422, "unsafe_file_name", f"document id {doc_id!r} would leave the uploads folder")
+            raise UploadRejected(
+                f"document id {doc_id!r} would leave the uploads folder", code="unsafe_file_name"
+            )
         return target
 
     def is_upload(self, source_path: str) -> bool:
@@ -87,7 +103,7 @@ class Uploads:
 
     # ------------------------------------------------------------------ add
     def add(self, stream: BinaryIO, doc_id: str) -> tuple[IngestReport, FileResult]:
-        """Save and ingest one PDF; raise ApiError (413/415/422) for files that cannot be ingested."""
+        """Save and ingest one PDF; raise ``UploadRejected`` for files that cannot be ingested."""
         target = self._target(doc_id)
         staging = self.folder / ".incoming" / uuid.uuid4().hex
         staging.mkdir(parents=True, exist_ok=True)
@@ -107,18 +123,25 @@ class Uploads:
             while block := stream.read(_COPY_BLOCK):
                 size += len(block)
                 if size > limit:
-                    raise ApiError(413, "too_large",
-                                   f"the file is larger than the upload limit of {self.settings.max_upload_mb} MB "
-                                   "(POLICYQA_MAX_UPLOAD_MB)")
+                    raise UploadRejected(
+                        f"the file is larger than the upload limit of {self.settings.max_upload_mb} MB "
+                        "(POLICYQA_MAX_UPLOAD_MB)",
+                        code="too_large",
+                        kind=Kind.TOO_LARGE,
+                    )
                 if len(head) < 1024:
-                    head += block[:1024 - len(head)]
+                    head += block[: 1024 - len(head)]
                 out.write(block)
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
-            raise ApiError(422, "empty_file", "the uploaded file is empty (0 bytes)")
+            raise UploadRejected("the uploaded file is empty (0 bytes)", code="empty_file")
         if b"%PDF-" not in head:
-            raise ApiError(415, "not_pdf", "the uploaded file is not a PDF (no %PDF- signature at its start)")
+            raise UploadRejected(
+                "the uploaded file is not a PDF (no %PDF- signature at its start)",
+                code="not_pdf",
+                kind=Kind.UNSUPPORTED,
+            )
 
     def _swap_and_ingest(self, staged: Path, target: Path, backup: Path) -> tuple[IngestReport, FileResult]:
         had_previous = target.exists()
@@ -136,18 +159,21 @@ class Uploads:
                 target.unlink(missing_ok=True)
 
         try:
-            report = Ingestor(self.settings, self.service.store, self.service.embedder,
-                              self.service.tokenizer).run([target])
+            report = self.ingest([target])
         except BaseException:
             restore()
             raise
         result = report.files[0]
         if result.status == "failed":
             restore()
-            status = 415 if result.error_code == "not_pdf" else 422
-            raise ApiError(status, result.error_code or "ingest_failed", result.error or "the PDF cannot be ingested")
+            kind = Kind.UNSUPPORTED if result.error_code == "not_pdf" else Kind.INVALID
+            raise UploadRejected(
+                result.error or "the PDF cannot be ingested",
+                code=result.error_code or "ingest_failed",
+                kind=kind,
+            )
         if result.status == "unchanged":
-            record = self.service.store.snapshot().documents.get(result.doc_id)
+            record = self.store.snapshot().documents.get(result.doc_id)
             if record is not None and record.source_path != str(target):
                 restore()  # the same content is already live from another file; keep no second copy
         return report, result
@@ -155,7 +181,7 @@ class Uploads:
     # ------------------------------------------------------------------ delete
     def delete(self, doc_id: str) -> tuple[bool, bool]:
         """(deleted, file_removed); the PDF file goes too when it was an upload."""
-        store = self.service.store
+        store = self.store
         with self._lock, store.write_lock():
             record = store.snapshot().documents.get(doc_id)
             if record is None:

@@ -8,20 +8,13 @@ Chroma calls, ingestion) runs in the thread pool, never on the event loop.
 
 from __future__ import annotations
 
-import logging
-import time
-
 from fastapi import FastAPI
 
-from rag.answer import PolicyQA
-from rag.api.errors import install_error_handlers
-from rag.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
-from rag.api.routers import answers, documents, feedback, health
-from rag.api.uploads import Uploads
-from rag.settings import Settings
-from rag.store import EmbedderMismatch, StoreUnavailable
-
-log = logging.getLogger("rag.api")
+from core.settings import Settings
+from policyqa.api.errors import install_error_handlers
+from policyqa.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
+from policyqa.api.routers import answers, documents, feedback, health
+from rag.service import PolicyQA
 
 DESCRIPTION = """
 Question answering with page citations over Japanese policy PDFs.
@@ -52,27 +45,12 @@ def _mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
     mount_ui(app, service, settings)
 
 
-def warm_up(service: PolicyQA) -> None:
-    """Load what the first request would otherwise wait for; a Chroma outage must not stop start-up."""
-    started = time.perf_counter()
-    service.retriever.query_vector("経済安全保障")  # the embedder loads its model on first use
-    service.tokenizer.query_tokens("経済安全保障")
-    try:
-        service.retriever.keyword.refresh()
-    except (StoreUnavailable, EmbedderMismatch) as exc:
-        log.warning("starting without the index (readiness stays 503 until this is fixed): %s", exc)
-    except Exception:  # the app must come up; /readyz reports what is wrong
-        log.exception("starting without the index (readiness stays 503 until this is fixed)")
-    log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
-
-
 def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
     service = service or PolicyQA(settings)
-    warm_up(service)
+    service.warm_up()
     app = FastAPI(title="policyqa", version="1", description=DESCRIPTION, openapi_tags=TAGS)
     app.state.settings = settings
     app.state.service = service
-    app.state.uploads = Uploads(settings, service)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(answers.router, prefix="/v1", max_body_size=JSON_BODY_LIMIT)

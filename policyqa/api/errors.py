@@ -17,10 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.answer import UnknownDocuments
-from rag.store import EmbedderMismatch, StorageFailure, StoreUnavailable
+from core.errors import Kind, PolicyQAError
 
-log = logging.getLogger("rag.api")
+log = logging.getLogger("policyqa.api")
 
 # Stable codes for statuses raised without a more specific one (e.g. by Starlette's router).
 STATUS_CODES: dict[int, str] = {
@@ -39,14 +38,19 @@ STATUS_CODES: dict[int, str] = {
     503: "unavailable",
 }
 
-RETRY_AFTER_S = 5
-
 
 class ApiError(StarletteHTTPException):
     """An HTTP error with a stable machine-readable ``code`` next to the human ``message``."""
 
-    def __init__(self, status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                 details: Any = None):
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        details: Any = None,
+    ):
         super().__init__(status_code=status_code, detail=message, headers=headers)
         self.code = code
         self.message = message
@@ -60,10 +64,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": error}
 
 
-def error_response(status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                   details: Any = None) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(error_body(code, message, details)), status_code=status_code,
-                        headers=headers)
+def error_response(
+    status_code: int, code: str, message: str, *, headers: dict[str, str] | None = None, details: Any = None
+) -> JSONResponse:
+    return JSONResponse(
+        jsonable_encoder(error_body(code, message, details)), status_code=status_code, headers=headers
+    )
 
 
 def _generic_message(request: Request, exc: StarletteHTTPException) -> str:
@@ -84,7 +90,7 @@ def _generic_message(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 413:
         settings = getattr(request.app.state, "settings", None)
         if settings is not None:
-            from rag.api.limits import too_large_message
+            from policyqa.api.limits import too_large_message
 
             return too_large_message(settings, method, path)
         return "the request body is too large"
@@ -93,8 +99,13 @@ def _generic_message(request: Request, exc: StarletteHTTPException) -> str:
 
 async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = getattr(exc, "code", None) or STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
-    return error_response(exc.status_code, code, _generic_message(request, exc), headers=exc.headers,
-                          details=getattr(exc, "details", None))
+    return error_response(
+        exc.status_code,
+        code,
+        _generic_message(request, exc),
+        headers=exc.headers,
+        details=getattr(exc, "details", None),
+    )
 
 
 def _location(loc: tuple | list) -> str:
@@ -103,28 +114,44 @@ def _location(loc: tuple | list) -> str:
 
 async def validation_exception_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
-    details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-                "type": str(e.get("type", ""))} for e in errors]
+    details = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
     message = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in details) or "invalid request"
     return error_response(422, "validation_error", message, details=details)
 
 
-async def unknown_documents_handler(request: Request, exc: UnknownDocuments) -> JSONResponse:
-    return error_response(404, "unknown_document", str(exc), details={"missing": exc.missing})
+# The one mapping of the domain's error kinds to HTTP statuses.
+STATUS_OF_KIND: dict[Kind, int] = {
+    Kind.INVALID: 422,
+    Kind.NOT_FOUND: 404,
+    Kind.TOO_LARGE: 413,
+    Kind.UNSUPPORTED: 415,
+    Kind.UNAVAILABLE: 503,
+    Kind.STORAGE_FULL: 507,
+}
 
 
-async def store_unavailable_handler(request: Request, exc: StoreUnavailable) -> JSONResponse:
-    log.warning("index unavailable on %s %s: %s", request.method, request.url.path, exc)
-    if isinstance(exc, StorageFailure):  # the embedded index's disk is full or read-only
-        return error_response(503, "storage_failure", str(exc))
-    return error_response(503, "store_unavailable",
-                          "the document index (Chroma) cannot be reached right now; retry shortly. "
-                          f"Cause: {exc}", headers={"Retry-After": str(RETRY_AFTER_S)})
+def domain_error_response(exc: PolicyQAError) -> JSONResponse:
+    status = STATUS_OF_KIND[exc.kind]
+    if status >= 500:
+        log.warning("%s: %s", exc.code, exc)
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+    return JSONResponse(domain_error_body(exc), status_code=status, headers=headers)
 
 
-async def embedder_mismatch_handler(request: Request, exc: EmbedderMismatch) -> JSONResponse:
-    log.error("embedder mismatch: %s", exc)
-    return error_response(503, "embedder_mismatch", str(exc))
+def domain_error_body(exc: PolicyQAError) -> dict:
+    """The error body for a domain error, also sent as the ``error`` event of an answer stream."""
+    return jsonable_encoder(error_body(exc.code, exc.public_message(), exc.details))
+
+
+async def domain_error_handler(request: Request, exc: PolicyQAError) -> JSONResponse:
+    return domain_error_response(exc)
 
 
 async def unhandled_exception_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -135,7 +162,5 @@ async def unhandled_exception_handler(request: Request, exc: Exception) -> JSONR
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
-    app.add_exception_handler(UnknownDocuments, unknown_documents_handler)
-    app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
-    app.add_exception_handler(EmbedderMismatch, embedder_mismatch_handler)
+    app.add_exception_handler(PolicyQAError, domain_error_handler)
     app.add_exception_handler(Exception, unhandled_exception_handler)

@@ -34,25 +34,13 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.settings import Settings
+from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _DUMMY_VECTOR = [0.0]  # registry records carry no meaning in vector space
 _BATCH = 1000
-
-
-class StoreUnavailable(RuntimeError):
-    """Chroma cannot be reached (server down, timed out): the API answers 503."""
-
-
-class StorageFailure(StoreUnavailable):
-    """The embedded index's files cannot be written (disk full, read-only folder); nothing is half
-    written (see the module docstring), and the next run after fixing it carries on."""
-
-
-class EmbedderMismatch(RuntimeError):
-    """The index was built with another embedder; vectors would not be comparable."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +78,7 @@ class RegistrySnapshot:
 @dataclass(frozen=True)
 class DocumentWrite:
     """One document's new generation: its record, page texts, and chunks with their vectors."""
+
     record: DocumentRecord
     pages: list[str]
     ids: list[str]
@@ -147,15 +136,21 @@ class Store:
             import httpx
 
             try:
-                httpx.get(f"{url.scheme or 'http'}://{url.hostname or '127.0.0.1'}:"
-                          f"{url.port or (443 if url.scheme == 'https' else 8000)}/api/v2/heartbeat",
-                          timeout=self.settings.chroma_timeout_s).raise_for_status()
+                httpx.get(
+                    f"{url.scheme or 'http'}://{url.hostname or '127.0.0.1'}:"
+                    f"{url.port or (443 if url.scheme == 'https' else 8000)}/api/v2/heartbeat",
+                    timeout=self.settings.chroma_timeout_s,
+                ).raise_for_status()
             except httpx.HTTPError as exc:
-                raise StoreUnavailable(f"Chroma server at {self.settings.chroma_url} is unreachable: "
-                                       f"{type(exc).__name__}: {exc}") from exc
-            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1",
-                                         port=url.port or (443 if url.scheme == "https" else 8000),
-                                         ssl=url.scheme == "https", settings=chroma_settings)
+                raise StoreUnavailable(
+                    f"Chroma server at {self.settings.chroma_url} is unreachable: {type(exc).__name__}: {exc}"
+                ) from exc
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
             session = getattr(getattr(client, "_server", None), "_session", None)
             if session is not None:  # the client waits forever by default; a hung server must not hang us
                 import httpx
@@ -169,14 +164,17 @@ class Store:
         client = self._client or self._connect()
         name = self.settings.collection
         chunks = client.get_or_create_collection(
-            f"{name}-chunks", embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embedder": self.embedder_name, "dimension": self.dimension})
+            f"{name}-chunks",
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedder": self.embedder_name, "dimension": self.dimension},
+        )
         meta = chunks.metadata or {}
         if meta.get("embedder") != self.embedder_name or int(meta.get("dimension", -1)) != self.dimension:
             raise EmbedderMismatch(
                 f"the index was built with embedder {meta.get('embedder')!r} ({meta.get('dimension')} dims) but "
                 f"{self.embedder_name!r} ({self.dimension} dims) is configured; re-ingest with "
-                f"`policyqa ingest --reset`, or set POLICYQA_EMBEDDER={meta.get('embedder')}")
+                f"`policyqa ingest --reset`, or set POLICYQA_EMBEDDER={meta.get('embedder')}"
+            )
         registry = client.get_or_create_collection(f"{name}-registry", embedding_function=None)
         self._client, self._chunks, self._registry = client, chunks, registry
         self._open_revision = self._read_revision()
@@ -206,14 +204,18 @@ class Store:
                     # client would start without one) but fetch the collections again next time.
                     self._chunks = self._registry = None
                     self._snapshot = None
-                    raise StoreUnavailable(f"Chroma server at {self.settings.chroma_url} is unreachable: "
-                                           f"{type(exc).__name__}: {exc}") from exc
+                    raise StoreUnavailable(
+                        f"Chroma server at {self.settings.chroma_url} is unreachable: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
                 problem = None if self.is_server else _storage_problem(exc, self.settings.chroma_path)
                 if problem:
                     self._snapshot = None
-                    raise StorageFailure(f"the index under {self.settings.chroma_path} cannot be written: {problem} "
-                                         f"({type(exc).__name__}: {exc}); free some space or make the folder "
-                                         "writable, then run again") from exc
+                    raise StorageFailure(
+                        f"the index under {self.settings.chroma_path} cannot be written: {problem} "
+                        f"({type(exc).__name__}: {exc}); free some space or make the folder "
+                        "writable, then run again"
+                    ) from exc
                 raise
 
     def ping(self) -> None:
@@ -275,15 +277,24 @@ class Store:
         revision = uuid.uuid4().hex
         records = [("state", {"kind": "state", "revision": revision}, "")] + records
         for i in range(0, len(records), _BATCH):
-            batch = records[i:i + _BATCH]
-            self._registry.upsert(ids=[r[0] for r in batch], metadatas=[r[1] for r in batch],
-                                  documents=[r[2] for r in batch], embeddings=[_DUMMY_VECTOR] * len(batch))
+            batch = records[i : i + _BATCH]
+            self._registry.upsert(
+                ids=[r[0] for r in batch],
+                metadatas=[r[1] for r in batch],
+                documents=[r[2] for r in batch],
+                embeddings=[_DUMMY_VECTOR] * len(batch),
+            )
         self._own_revisions.append(revision)
         self._snapshot = None
 
     # ------------------------------------------------------------------ reads
-    def nearest(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None,
-                snap: RegistrySnapshot | None = None) -> list[tuple[str, float]]:
+    def nearest(
+        self,
+        vector: np.ndarray,
+        n: int,
+        doc_ids: Sequence[str] | None = None,
+        snap: RegistrySnapshot | None = None,
+    ) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the nearest chunks, hidden generations excluded.
 
         Ids only: fetching the texts and metadata of 40 hits costs three times the vector search,
@@ -292,10 +303,16 @@ class Store:
         if not snap.documents:
             return []
         with self._calls():
-            where = _where({"gen": {"$nin": sorted(snap.hidden_gens)}} if snap.hidden_gens else None,
-                           {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None)
-            got = self._chunks.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                                     n_results=n, where=where, include=["distances"])
+            where = _where(
+                {"gen": {"$nin": sorted(snap.hidden_gens)}} if snap.hidden_gens else None,
+                {"doc_id": {"$in": list(doc_ids)}} if doc_ids else None,
+            )
+            got = self._chunks.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                n_results=n,
+                where=where,
+                include=["distances"],
+            )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
@@ -303,22 +320,35 @@ class Store:
             return {}
         with self._calls():
             got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return {cid: StoredChunk(cid, meta["doc_id"], int(meta["page"]), text, meta)
-                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return {
+            cid: StoredChunk(cid, meta["doc_id"], int(meta["page"]), text, meta)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+        }
 
     def query(self, vector: np.ndarray, n: int, doc_ids: Sequence[str] | None = None) -> list[StoredChunk]:
         """The nearest live chunks with their texts, in one consistent registry view."""
         snap = self.snapshot()
         hits = self.nearest(vector, n, doc_ids, snap)
         chunks = self.chunks_by_id([cid for cid, _ in hits])
-        return [replace(chunks[cid], similarity=sim) for cid, sim in hits
-                if cid in chunks and snap.is_live(chunks[cid].doc_id, chunks[cid].metadata.get("gen", ""))]
+        return [
+            replace(chunks[cid], similarity=sim)
+            for cid, sim in hits
+            if cid in chunks and snap.is_live(chunks[cid].doc_id, chunks[cid].metadata.get("gen", ""))
+        ]
 
     def chunks_of_generation(self, gen: str) -> list[StoredChunk]:
         with self._calls():
             items = list(self._get_all(self._chunks, {"gen": gen}, include=["documents", "metadatas"]))
-        return [StoredChunk(i["id"], i["doc_id"], int(i["page"]), i["document"],
-                            {k: v for k, v in i.items() if k not in ("id", "document")}) for i in items]
+        return [
+            StoredChunk(
+                i["id"],
+                i["doc_id"],
+                int(i["page"]),
+                i["document"],
+                {k: v for k, v in i.items() if k not in ("id", "document")},
+            )
+            for i in items
+        ]
 
     def page_texts(self, doc_id: str, pages: Sequence[int], gen: str | None = None) -> dict[int, str]:
         """Page texts of the live version, or of generation ``gen`` (the one some retrieved chunks
@@ -328,9 +358,13 @@ class Store:
             if record is None:
                 return {}
             gen = record.gen
-        return {page: text for (_doc, page), text in self.pages_of_generations({(doc_id, gen): pages}).items()}
+        return {
+            page: text for (_doc, page), text in self.pages_of_generations({(doc_id, gen): pages}).items()
+        }
 
-    def pages_of_generations(self, wanted: dict[tuple[str, str], Sequence[int]]) -> dict[tuple[str, int], str]:
+    def pages_of_generations(
+        self, wanted: dict[tuple[str, str], Sequence[int]]
+    ) -> dict[tuple[str, int], str]:
         """Page texts for (doc_id, generation) -> page numbers, in one read: an answer quotes
         pages of several documents, each read costs a round trip."""
         ids = [f"page:{gen}:{p}" for (_doc_id, gen), pages in wanted.items() for p in pages]
@@ -372,25 +406,45 @@ class Store:
             for d in documents:
                 gen, doc_id = d.record.gen, d.record.doc_id
                 staged.append((f"pending:{gen}", {"kind": "pending", "gen": gen, "doc_id": doc_id}, ""))
-                staged += [(f"page:{gen}:{n}", {"kind": "page", "gen": gen, "doc_id": doc_id, "page": n}, text)
-                           for n, text in enumerate(d.pages, start=1)]
+                staged += [
+                    (f"page:{gen}:{n}", {"kind": "page", "gen": gen, "doc_id": doc_id, "page": n}, text)
+                    for n, text in enumerate(d.pages, start=1)
+                ]
             if not staged:
                 return
             self._commit(staged)  # readers learn of the pending generations: hidden
             ids = [i for d in documents for i in d.ids]
             texts = [t for d in documents for t in d.texts]
             metadatas = [m for d in documents for m in d.metadatas]
-            vectors = np.vstack([np.asarray(d.vectors, dtype=np.float32).reshape(len(d.ids), -1)
-                                 for d in documents if d.ids]) if ids else None
+            vectors = (
+                np.vstack(
+                    [
+                        np.asarray(d.vectors, dtype=np.float32).reshape(len(d.ids), -1)
+                        for d in documents
+                        if d.ids
+                    ]
+                )
+                if ids
+                else None
+            )
             for i in range(0, len(ids), _BATCH):
-                self._chunks.upsert(ids=ids[i:i + _BATCH], documents=texts[i:i + _BATCH],
-                                    metadatas=metadatas[i:i + _BATCH], embeddings=vectors[i:i + _BATCH])
+                self._chunks.upsert(
+                    ids=ids[i : i + _BATCH],
+                    documents=texts[i : i + _BATCH],
+                    metadatas=metadatas[i : i + _BATCH],
+                    embeddings=vectors[i : i + _BATCH],
+                )
             commit = [(f"doc:{d.record.doc_id}", {"kind": "doc", **asdict(d.record)}, "") for d in documents]
             for d in documents:
                 previous = snap.documents.get(d.record.doc_id)
                 if previous is not None and previous.gen != d.record.gen:
-                    commit.append((f"retired:{previous.gen}", {"kind": "retired", "gen": previous.gen,
-                                                                "doc_id": d.record.doc_id}, ""))
+                    commit.append(
+                        (
+                            f"retired:{previous.gen}",
+                            {"kind": "retired", "gen": previous.gen, "doc_id": d.record.doc_id},
+                            "",
+                        )
+                    )
             self._commit(commit)
 
     def update_record(self, record: DocumentRecord) -> bool:
@@ -410,8 +464,12 @@ class Store:
         if record is None:
             return False
         with self._calls():
-            self._commit([(f"doc:{doc_id}", {"kind": "doc", "doc_id": doc_id, "gen": ""}, ""),
-                          (f"retired:{record.gen}", {"kind": "retired", "gen": record.gen, "doc_id": doc_id}, "")])
+            self._commit(
+                [
+                    (f"doc:{doc_id}", {"kind": "doc", "doc_id": doc_id, "gen": ""}, ""),
+                    (f"retired:{record.gen}", {"kind": "retired", "gen": record.gen, "doc_id": doc_id}, ""),
+                ]
+            )
         self.collect_garbage()
         return True
 
@@ -421,18 +479,24 @@ class Store:
         snap = self.snapshot()
         live = {d.gen for d in snap.documents.values()}
         with self._calls():
-            markers = [m for kind in ("pending", "retired")
-                       for m in self._get_all(self._registry, {"kind": kind}, include=["metadatas"])]
+            markers = [
+                m
+                for kind in ("pending", "retired")
+                for m in self._get_all(self._registry, {"kind": kind}, include=["metadatas"])
+            ]
             dead = sorted({m["gen"] for m in markers} - live)
             for i in range(0, len(dead), _BATCH):
-                gens = dead[i:i + _BATCH]
+                gens = dead[i : i + _BATCH]
                 self._chunks.delete(where={"gen": {"$in": gens}})
                 self._registry.delete(where={"$and": [{"kind": "page"}, {"gen": {"$in": gens}}]})
-            tombstones = [m["id"] for m in self._get_all(self._registry, {"kind": "doc"}, include=["metadatas"])
-                          if not m.get("gen")]
+            tombstones = [
+                m["id"]
+                for m in self._get_all(self._registry, {"kind": "doc"}, include=["metadatas"])
+                if not m.get("gen")
+            ]
             spent = [m["id"] for m in markers] + tombstones
             for i in range(0, len(spent), _BATCH):
-                self._registry.delete(ids=spent[i:i + _BATCH])
+                self._registry.delete(ids=spent[i : i + _BATCH])
             removed = len(dead) + self._sweep_unclaimed_chunks(snap)
             if spent:
                 self._commit([])
@@ -445,8 +509,11 @@ class Store:
         if self._chunks.count() == expected:
             return 0
         live = {(d.doc_id, d.gen) for d in snap.documents.values()}
-        stray = {(m["doc_id"], m["gen"]) for m in self._get_all(self._chunks, None, include=["metadatas"])
-                 if (m.get("doc_id"), m.get("gen")) not in live}
+        stray = {
+            (m["doc_id"], m["gen"])
+            for m in self._get_all(self._chunks, None, include=["metadatas"])
+            if (m.get("doc_id"), m.get("gen")) not in live
+        }
         for doc_id, gen in sorted(stray):
             log.info("removing unclaimed chunks of %s generation %s", doc_id, gen)
             self._chunks.delete(where={"$and": [{"doc_id": doc_id}, {"gen": gen}]})
@@ -486,10 +553,14 @@ def _storage_problem(exc: Exception, path: Path) -> str | None:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
         return os.strerror(exc.errno).lower()
     text = str(exc).lower()
-    for words, problem in (("disk is full", "the disk is full"), ("no space left", "no space left on the device"),
-                           ("os error 28", "no space left on the device"), ("readonly database", "it is read-only"),
-                           ("read-only file system", "the file system is read-only"),
-                           ("os error 30", "the file system is read-only")):
+    for words, problem in (
+        ("disk is full", "the disk is full"),
+        ("no space left", "no space left on the device"),
+        ("os error 28", "no space left on the device"),
+        ("readonly database", "it is read-only"),
+        ("read-only file system", "the file system is read-only"),
+        ("os error 30", "the file system is read-only"),
+    ):
         if words in text:
             return problem
     if not isinstance(exc, (ChromaError, sqlite3.Error, OSError)):
@@ -515,8 +586,10 @@ def _looks_like_outage(exc: Exception) -> bool:
     if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError, OSError)):
         return True
     text = f"{type(exc).__name__} {exc}".lower()
-    return any(word in text for word in ("connect", "timeout", "timed out", "unavailable", "refused", "503",
-                                         "502", "could not"))
+    return any(
+        word in text
+        for word in ("connect", "timeout", "timed out", "unavailable", "refused", "503", "502", "could not")
+    )
 
 
 def dump_json(data: Any) -> str:

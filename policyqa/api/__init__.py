@@ -1,5 +1,5 @@
 """The HTTP API: ``create_app(settings)`` builds the FastAPI application (``/v1``, ``/docs``, ``/ui``)."""
 
-from rag.api.app import create_app
+from policyqa.api.app import create_app
 
 __all__ = ["create_app"]

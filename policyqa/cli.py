@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from rag.settings import Settings
+from core.errors import PolicyQAError
+from core.settings import Settings
 
 
 def _settings() -> Settings:
@@ -19,21 +22,31 @@ def _settings() -> Settings:
 
 
 def _service(settings: Settings):
-    from rag.answer import PolicyQA
+    from rag.service import PolicyQA
 
     return PolicyQA(settings)
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+class _Commands(click.Group):
+    """The command group; the one place where a domain error becomes ``error: …`` and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolicyQAError as exc:
+            _fail(exc.message)
 
 
 def _dump(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group()
+@click.group(cls=_Commands)
 @click.version_option(package_name="policyqa")
 def main() -> None:
     """Question answering with page citations over Japanese policy PDFs."""
@@ -42,15 +55,13 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Drop indexed documents whose files are gone.")
-@click.option("--reset", is_flag=True, help="Delete the whole index first (needed after changing the embedder).")
+@click.option(
+    "--reset", is_flag=True, help="Delete the whole index first (needed after changing the embedder)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
 def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> None:
     """Ingest PDFs (default: the corpus folder). Unchanged files are skipped."""
     from tqdm import tqdm
-
-    from ingest.manifest import ManifestError
-    from ingest.pipeline import Ingestor
-    from rag.store import EmbedderMismatch, StoreUnavailable
 
     settings = _settings()
     service = _service(settings)
@@ -63,17 +74,13 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         bar.refresh()
 
     try:
-        if reset:  # inside the try: an unwritable data folder is a message here too, not a traceback
-            service.store.reset()
-        report = Ingestor(settings, service.store, service.embedder, service.tokenizer).run(
-            list(paths) or None, prune=prune, progress=progress)
-    except (EmbedderMismatch, StoreUnavailable, FileNotFoundError, PermissionError, ManifestError) as exc:
-        bar.close()
+        report = service.ingest(paths, prune=prune, reset=reset, progress=progress)
+    except (FileNotFoundError, PermissionError) as exc:
         _fail(str(exc))
     except OSError as exc:
-        bar.close()
         _fail(f"cannot write the index under {settings.data_dir}: {exc}")
-    bar.close()
+    finally:
+        bar.close()
     if as_json:
         _dump(report.to_dict())
     else:
@@ -85,12 +92,18 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         for doc_id in report.pruned:
             click.echo(f"  pruned     {doc_id}")
         for m in report.missing:
-            click.secho(f"  notice: listed document not found: {m['title']} — save its PDF as "
-                        f"{m['expected_path']} (source: {m['landing_page']})", fg="yellow", err=True)
+            click.secho(
+                f"  notice: listed document not found: {m['title']} — save its PDF as "
+                f"{m['expected_path']} (source: {m['landing_page']})",
+                fg="yellow",
+                err=True,
+            )
         s = report.summary()
-        click.echo(f"{s['documents']} documents ({s['added']} added, {s['updated']} updated, "
-                   f"{s['unchanged']} unchanged), {s['pages']} pages, {s['chunks']} chunks; "
-                   f"{s['failed']} failed, {s['pruned']} pruned; {s['seconds']} s")
+        click.echo(
+            f"{s['documents']} documents ({s['added']} added, {s['updated']} updated, "
+            f"{s['unchanged']} unchanged), {s['pages']} pages, {s['chunks']} chunks; "
+            f"{s['failed']} failed, {s['pruned']} pruned; {s['seconds']} s"
+        )
     if not report.ok:
         sys.exit(1)
 
@@ -99,24 +112,25 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
 @click.argument("query")
 @click.option("-k", "--top-k", default=None, type=click.IntRange(1, 50), help="How many chunks to show.")
 @click.option("--doc", "documents", multiple=True, help="Only search these document ids.")
-@click.option("--legs", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
+@click.option(
+    "--legs", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True
+)
 @click.option("--json", "as_json", is_flag=True)
 def search(query: str, top_k: int | None, documents: tuple[str, ...], legs: str, as_json: bool) -> None:
     """Show the ranked chunks for QUERY, with each retrieval leg's rank."""
-    from rag.answer import UnknownDocuments
+    from rag.answer import Source
 
     service = _service(_settings())
-    try:
-        hits = service.search(query, top_k=top_k, documents=documents or None, legs=legs)
-    except UnknownDocuments as exc:
-        _fail(str(exc))
+    hits = service.search(query, top_k=top_k, documents=documents or None, legs=legs)
     if as_json:
-        _dump({"query": query, "sources": [h.as_source() for h in hits]})
+        _dump({"query": query, "sources": [Source.of(h).model_dump() for h in hits]})
         return
     click.echo(f"{'#':>2} {'fused':>7} {'dense':>5} {'kw':>4}  doc / page")
     for i, h in enumerate(hits, start=1):
-        click.echo(f"{i:>2} {h.score:7.4f} {h.dense_rank or '-':>5} {h.keyword_rank or '-':>4}  "
-                   f"{h.doc_title} p.{h.page}")
+        click.echo(
+            f"{i:>2} {h.score:7.4f} {h.dense_rank or '-':>5} {h.keyword_rank or '-':>4}  "
+            f"{h.doc_title} p.{h.page}"
+        )
         click.echo("      " + h.text.replace("\n", " ")[:160])
 
 
@@ -124,18 +138,19 @@ def search(query: str, top_k: int | None, documents: tuple[str, ...], legs: str,
 @click.argument("question")
 @click.option("-k", "--top-k", default=None, type=click.IntRange(1, 50))
 @click.option("--doc", "documents", multiple=True, help="Only answer from these document ids.")
-@click.option("--mode", type=click.Choice(["extractive", "llm"]), default=None,
-              help="Default: llm when an LLM endpoint is configured, else extractive.")
+@click.option(
+    "--mode",
+    type=click.Choice(["extractive", "llm"]),
+    default=None,
+    help="Default: llm when an LLM endpoint is configured, else extractive.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def ask(question: str, top_k: int | None, documents: tuple[str, ...], mode: str | None, as_json: bool) -> None:
+def ask(
+    question: str, top_k: int | None, documents: tuple[str, ...], mode: str | None, as_json: bool
+) -> None:
     """Answer QUESTION with citations."""
-    from rag.answer import UnknownDocuments
-
     service = _service(_settings())
-    try:
-        result = service.answer(question, top_k=top_k, documents=documents or None, mode=mode)
-    except UnknownDocuments as exc:
-        _fail(str(exc))
+    result = service.answer(question, top_k=top_k, documents=documents or None, mode=mode)
     if as_json:
         _dump(result.model_dump())
         return
@@ -156,17 +171,22 @@ def serve(host: str, port: int) -> None:
     """Serve the HTTP API (/v1, /docs) and the chat UI (/ui)."""
     import uvicorn
 
-    from rag.api import create_app
+    from policyqa.api import create_app
 
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
 
 
-from evals.bench import bench_command  # registered after the commands above
+def _attach_plugin_commands(group: click.Group) -> None:
+    """Attach the commands other packages register (``eval`` and ``bench`` come from ``evals``).
 
-main.add_command(bench_command, name="bench")
-from evals.run import eval_command
+    They are found through the ``policyqa.commands`` entry-point group, so this shell never imports
+    the packages built on top of it."""
+    for entry in entry_points(group="policyqa.commands"):
+        if entry.name not in group.commands:
+            group.add_command(entry.load(), name=entry.name)
 
-main.add_command(eval_command, name="eval")
+
+_attach_plugin_commands(main)
 
 
 if __name__ == "__main__":

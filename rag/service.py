@@ -1,0 +1,267 @@
+"""The answering service: one ``PolicyQA`` per process, offering every use case the shells need.
+
+It loads the embedder, tokenizer and index once; the CLI, the HTTP API, the chat and the evals
+call its methods (ingest, upload, delete, documents, search, answer, readiness, warm-up) and
+never wire the parts themselves. Its methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import numpy as np
+
+from core.embedders import Embedder, load_embedder
+from core.errors import EmbedderMismatch, StoreUnavailable, UnknownDocuments
+from core.settings import Settings
+from core.store import DocumentRecord, RegistrySnapshot, Store
+from core.text import has_japanese
+from core.tokenize import Tokenizer
+from ingest.pipeline import FileResult, Ingestor, IngestReport, ProgressFn
+from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, Source, marker
+from rag.crosslingual import TermTranslator
+from rag.extractive import Composition, ExtractiveComposer
+from rag.memo import Memo
+from rag.retrieval import HybridRetriever, RankedChunk
+from rag.uploads import Uploads
+
+log = logging.getLogger(__name__)
+
+COMPOSE_CHUNKS = 20
+LINE_MEMO_SIZE = 20_000  # entries; a line's vector is 2 KiB, so at most ~40 MiB
+WARM_UP_TEXT = "経済安全保障"
+
+
+class PolicyQA:
+    """Everything a process needs to answer: settings, store, embedder, tokenizer, retriever."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.embedder = embedder or load_embedder(
+            settings.embedder, threads=settings.embed_threads, batch=settings.embed_batch
+        )
+        self.tokenizer = Tokenizer()
+        self.store = Store(settings, self.embedder.name, self.embedder.dimension)
+        cache = settings.data_dir / "cache" / f"terms-{_slug(self.embedder.name)}.npz"
+        self.retriever = HybridRetriever(
+            self.store,
+            self.embedder,
+            self.tokenizer,
+            candidates=settings.candidates,
+            translator=TermTranslator(self.embedder, cache),
+        )
+        # Page lines recur across questions (the same pages answer many): remember their tokens and vectors.
+        self._line_tokens: Memo[str, tuple[str, ...]] = Memo(LINE_MEMO_SIZE)
+        self._line_vectors: Memo[str, np.ndarray] = Memo(LINE_MEMO_SIZE)
+        self.composer = ExtractiveComposer(
+            self._tokens_of_line,
+            self.retriever.query_terms,
+            self.retriever.keyword.idf,
+            self._unit_similarity,
+        )
+        self._llm = None
+        self.uploads = Uploads(settings, self.store, self.ingest)
+
+    # -------------------------------------------------------------- the index
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        prune: bool = False,
+        reset: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Ingest PDFs (default: the corpus folder); ``reset`` first drops the whole index."""
+        if reset:
+            self.store.reset()
+        return Ingestor(self.settings, self.store, self.embedder, self.tokenizer).run(
+            list(paths) if paths else None, prune=prune, progress=progress
+        )
+
+    def upload(self, stream: BinaryIO, doc_id: str) -> tuple[IngestReport, FileResult]:
+        """Save one PDF under the uploads folder and ingest it; on any rejection nothing changes."""
+        return self.uploads.add(stream, doc_id)
+
+    def delete_document(self, doc_id: str) -> tuple[bool, bool]:
+        """(deleted, file_removed): the PDF goes too when it was uploaded."""
+        return self.uploads.delete(doc_id)
+
+    def readiness(self) -> RegistrySnapshot:
+        """The live registry when this process can answer now; raises the reason otherwise."""
+        self.store.ping()
+        snapshot = self.store.snapshot()
+        self.retriever.keyword.refresh()
+        return snapshot
+
+    def warm_up(self) -> None:
+        """Load what the first request would otherwise wait for; an unreachable index is logged, not
+        raised, so a server still comes up (its readiness probe says what is wrong)."""
+        started = time.perf_counter()
+        self.retriever.query_vector(WARM_UP_TEXT)  # the embedder loads its model on first use
+        self.tokenizer.query_tokens(WARM_UP_TEXT)
+        try:
+            self.retriever.keyword.refresh()
+        except (StoreUnavailable, EmbedderMismatch) as exc:
+            log.warning("starting without the index (readiness stays 503 until this is fixed): %s", exc)
+        except Exception:  # the process must come up; readiness reports what is wrong
+            log.exception("starting without the index (readiness stays 503 until this is fixed)")
+        log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def close(self) -> None:
+        """Let go of the index connection (other processes then see a quiet embedded index)."""
+        self.store.close()
+
+    # -------------------------------------------------------------- documents
+    def documents(self) -> dict[str, DocumentRecord]:
+        return dict(sorted(self.store.snapshot().documents.items()))
+
+    def check_documents(self, doc_ids: Sequence[str] | None) -> list[str] | None:
+        if not doc_ids:
+            return None
+        known = self.store.snapshot().documents
+        missing = [d for d in doc_ids if d not in known]
+        if missing:
+            raise UnknownDocuments(missing)
+        return list(dict.fromkeys(doc_ids))
+
+    def page_text(self, doc_id: str, page: int) -> str | None:
+        return self.store.page_texts(doc_id, [page]).get(page)
+
+    # -------------------------------------------------------------- search
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        documents: Sequence[str] | None = None,
+        legs: str = "hybrid",
+        timings: dict[str, float] | None = None,
+    ) -> list[RankedChunk]:
+        doc_ids = self.check_documents(documents)
+        return self.retriever.retrieve(
+            query, top_k=top_k or self.settings.top_k, doc_ids=doc_ids, legs=legs, timings=timings
+        )
+
+    # -------------------------------------------------------------- answer
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        documents: Sequence[str] | None = None,
+        mode: Literal["extractive", "llm"] | None = None,
+        legs: str = "hybrid",
+    ) -> Answer:
+        """Retrieve, compose a cited answer, or abstain when the evidence is weak."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = question.strip()
+        top_k = top_k or self.settings.top_k
+        # The composer reads more than it returns: a list asked for may sit on a page ranked just below top_k.
+        ranked = self.search(
+            question, top_k=max(top_k, COMPOSE_CHUNKS), documents=documents, legs=legs, timings=timings
+        )
+        t = time.perf_counter()
+        pages = self._page_loader(ranked)
+        composition = self.composer.compose(question, ranked, pages)
+        timings["compose_ms"] = (time.perf_counter() - t) * 1000
+        sources = [Source.of(c) for c in ranked[:top_k]]
+        english = not has_japanese(question)
+        threshold = self.settings.abstain_below_english if english else self.settings.abstain_below
+        if not composition.evidence or composition.confidence < threshold:
+            result = Answer(
+                question=question,
+                answer=ABSTAIN_EN if english else ABSTAIN_JA,
+                abstained=True,
+                mode="extractive",
+                citations=[],
+                sources=sources,
+                timings_ms=timings,
+                confidence=round(composition.confidence, 4),
+            )
+        else:
+            result = self._extractive_answer(question, composition, sources, timings)
+            wanted = mode or ("llm" if self.settings.llm_enabled else "extractive")
+            if wanted == "llm":
+                from rag.llm import llm_answer
+
+                result = llm_answer(self, question, ranked[:top_k], result)
+        result.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
+        result.timings_ms = {k: round(v, 2) for k, v in result.timings_ms.items()}
+        return result
+
+    def _page_loader(self, ranked: Sequence[RankedChunk]) -> Callable[[str, int], str | None]:
+        # Pages of the generation the chunks came from: a document replaced since the retrieval
+        # must not lend the answer quotes from its new version.
+        wanted: dict[tuple[str, str], set[int]] = {}
+        for chunk in ranked:
+            wanted.setdefault((chunk.doc_id, chunk.gen), set()).add(chunk.page)
+        texts = self.store.pages_of_generations({key: sorted(pages) for key, pages in wanted.items()})
+        return lambda doc_id, page: texts.get((doc_id, page))
+
+    @staticmethod
+    def _extractive_answer(
+        question: str, composition: Composition, sources: list[Source], timings: dict[str, float]
+    ) -> Answer:
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for ev in composition.evidence:
+            cite = marker(ev.doc_title, ev.page)
+            if len(ev.lines) == 1:
+                lines.append(f"{ev.lines[0]} {cite}")
+            else:
+                lines.extend(ev.lines[:-1])
+                lines.append(f"{ev.lines[-1]} {cite}")
+            citations.append(Citation.of(ev, quote=ev.quote, score=ev.score))
+        return Answer(
+            question=question,
+            answer="\n".join(lines),
+            abstained=False,
+            mode="extractive",
+            citations=citations,
+            sources=sources,
+            timings_ms=timings,
+            confidence=round(composition.confidence, 4),
+        )
+
+    def llm(self) -> Any:
+        """The LLM client, made on first use (only when LLM mode is used)."""
+        if self._llm is None:
+            from rag.llm import make_llm
+
+            self._llm = make_llm(self.settings)
+        return self._llm
+
+    def _tokens_of_line(self, text: str) -> tuple[str, ...]:
+        return self._line_tokens(text, lambda t: tuple(self.tokenizer.tokens(t)))
+
+    def _unit_similarity(self, question: str, texts: list[str]) -> list[float]:
+        vectors = np.vstack(
+            self._line_vectors.many(texts, lambda missing: list(self.embedder.embed(missing)))
+        )
+        return [float(v) for v in vectors @ self.retriever.query_vector(question)]
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name)[-60:]
+
+
+_default_service: PolicyQA | None = None
+
+
+def answer(
+    question: str,
+    *,
+    top_k: int | None = None,
+    documents: Sequence[str] | None = None,
+    mode: Literal["extractive", "llm"] | None = None,
+) -> Answer:
+    """Library entry point: a process-wide service configured from the environment on first use."""
+    global _default_service
+    if _default_service is None:
+        _default_service = PolicyQA(Settings())
+    return _default_service.answer(question, top_k=top_k, documents=documents, mode=mode)
