@@ -22,7 +22,6 @@ Every phase is bounded in count and time.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -207,13 +206,7 @@ def ingest_phase(corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, 
 
 def _release(service) -> None:
     """Drop this process's embedded Chroma client so other processes see a quiet index."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    client = service.store._client
-    if client is not None:
-        with contextlib.suppress(Exception):  # best effort; the files stay consistent either way
-            client.close()
-    SharedSystemClient.clear_system_cache()
+    service.close()
     gc.collect()
 
 
@@ -244,7 +237,7 @@ def inprocess_phase(settings, questions: list[str], n_queries: int, budget_s: fl
                 log(f"  time budget reached after {i} queries")
                 break
             q = questions[i % len(questions)]
-            service.retriever._vectors.clear()  # measure the question's embedding too, as for a new question
+            service.retriever.forget_query_vectors()  # measure the question's embedding too, as for a new question
             t0 = time.perf_counter()
             results.append(call(q))
             latencies.append((time.perf_counter() - t0) * 1000)

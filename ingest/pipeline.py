@@ -19,7 +19,8 @@ from pathlib import Path
 
 from core.embedders import Embedder, threads_limited
 from core.settings import Settings
-from core.store import DocumentRecord, DocumentWrite, Store
+from core.store import ChunkMeta, DocumentRecord, DocumentWrite, Store
+from core.store.records import chunk_id
 from core.tokenize import TOKENIZER_VERSION, Tokenizer
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.doc_ids import doc_id_of
@@ -320,25 +321,25 @@ class Ingestor:
                 source_path=str(job.path.resolve()),
             )
             metadatas = [
-                {
-                    "doc_id": doc_id,
-                    "gen": gen,
-                    "doc_title": title,
-                    "doc_date": record.date,
-                    "page": c.page,
-                    "chunk": c.index,
-                    "start": c.start,
-                    "end": c.end,
-                    "sha256": sha,
-                    "ingested_at": record.ingested_at,
-                    "tokens": tok,
-                }
+                ChunkMeta(
+                    doc_id=doc_id,
+                    gen=gen,
+                    doc_title=title,
+                    doc_date=record.date,
+                    page=c.page,
+                    chunk=c.index,
+                    start=c.start,
+                    end=c.end,
+                    sha256=sha,
+                    ingested_at=record.ingested_at,
+                    tokens=tok,
+                )
                 for c, tok in zip(chunks, tokens)
             ]
             return DocumentWrite(
                 record,
                 list(document.pages),
-                [f"{doc_id}:{gen}:{c.index}" for c in chunks],
+                [chunk_id(doc_id, gen, c.index) for c in chunks],
                 [c.text for c in chunks],
                 metadatas,
                 vectors,

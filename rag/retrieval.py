@@ -92,7 +92,7 @@ class KeywordIndex:
             new = _KeywordState(
                 revision=snap.revision, chunks=chunks, by_gen=by_gen, by_id={c.chunk_id: c for c in chunks}
             )
-            corpus = [c.metadata.get("tokens", "").split() for c in chunks]
+            corpus = [c.meta.tokens.split() for c in chunks]
             if chunks:
                 new.bm25 = bm25s.BM25()
                 new.bm25.index([toks or [""] for toks in corpus], show_progress=False)
@@ -158,6 +158,10 @@ class HybridRetriever:
         self._english_terms: Memo[tuple[str | None, str], tuple[str, ...]] = Memo(512)
         self._translated_revision: str | None = None
 
+    def forget_query_vectors(self) -> None:
+        """Empty the question-vector cache (a benchmark times each question's embedding too)."""
+        self._vectors.clear()
+
     def query_vector(self, text: str) -> np.ndarray:
         """Questions are embedded once per request however many steps use them (and repeats are free)."""
         return self._vectors(text, lambda t: self.embedder.embed([t])[0])
@@ -179,7 +183,7 @@ class HybridRetriever:
         out = []
         for cid, similarity in hits:
             chunk = known.get(cid) or fetched.get(cid)
-            if chunk is not None and snap.is_live(chunk.doc_id, chunk.metadata.get("gen", "")):
+            if chunk is not None and snap.is_live(chunk.doc_id, chunk.gen):
                 out.append(replace(chunk, similarity=similarity))
         return out
 
@@ -256,7 +260,7 @@ class HybridRetriever:
         for entry in ordered:
             chunk: StoredChunk = entry["chunk"]
             record = snap.documents.get(chunk.doc_id)
-            if record is None or record.gen != chunk.metadata.get("gen"):
+            if record is None or record.gen != chunk.gen:
                 continue
             ranked.append(
                 RankedChunk(
@@ -266,8 +270,8 @@ class HybridRetriever:
                     doc_date=record.date,
                     page=chunk.page,
                     text=chunk.text,
-                    start=int(chunk.metadata.get("start", 0)),
-                    end=int(chunk.metadata.get("end", len(chunk.text))),
+                    start=chunk.meta.start,
+                    end=chunk.meta.end or len(chunk.text),
                     score=entry["score"],
                     dense_rank=entry.get("dense_rank"),
                     keyword_rank=entry.get("keyword_rank"),

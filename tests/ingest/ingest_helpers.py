@@ -204,16 +204,16 @@ class IngestEnv:
 
     def raw_chunks(self) -> list[dict[str, Any]]:
         """Every record in the chunks collection, live or not: what a leak would leave behind."""
-        with self.store._calls():
-            return list(self.store._get_all(self.store._chunks, None, include=["documents", "metadatas"]))
+        with self.store.db.calls():
+            return list(self.store.db.get_all(self.store.db.chunks, None, include=["documents", "metadatas"]))
 
     def chunk_total(self) -> int:
-        with self.store._calls():
-            return self.store._chunks.count()
+        with self.store.db.calls():
+            return self.store.db.chunks.count()
 
     def registry_ids(self) -> list[str]:
-        with self.store._calls():
-            return list(self.store._registry.get(include=[])["ids"])
+        with self.store.db.calls():
+            return list(self.store.db.registry.get(include=[])["ids"])
 
 
 def assert_index_consistent(env: IngestEnv) -> None:

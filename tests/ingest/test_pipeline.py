@@ -258,9 +258,9 @@ def test_reset_killed_half_way_heals_on_the_next_run(env: IngestEnv, make_pdf: M
     paths = write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS), manifest=False)
     assert env.run().ok
     paths[ENERGY].unlink()  # this document's chunks will have no owner after the half reset
-    with env.store._calls():
-        env.store._client.delete_collection(f"{env.settings.collection}-registry")
-    env.store._client = None
+    with env.store.db.calls():
+        env.store.db.client.delete_collection(f"{env.settings.collection}-registry")
+    env.store.db.client = env.store.db.chunks = env.store.db.registry = None
     env.store._snapshot = None
 
     report = env.run()
@@ -480,9 +480,7 @@ def _running(pid: int) -> bool:
 
 def _close(store: Store) -> None:
     """Release this process's embedded Chroma so the next reader starts from the files on disk."""
-    if store._client is not None:
-        store._client.close()
-        store._client = None
+    store.close()
 
 
 def _fresh_view(settings: Settings, embedder: Any, queries: list[str]) -> dict[str, Any]:
@@ -503,7 +501,14 @@ def _fresh_view(settings: Settings, embedder: Any, queries: list[str]) -> dict[s
         }
         for query in queries:
             view["search"][query] = env.search(query, k=10)
-            view["dense"][query] = env.store.query(env.service.retriever.query_vector(query), 60)
+            snap = env.store.snapshot()
+            nearest = env.store.nearest(env.service.retriever.query_vector(query), 60, snap=snap)
+            stored = env.store.chunks_by_id([cid for cid, _ in nearest])
+            view["dense"][query] = [
+                stored[cid]
+                for cid, _ in nearest
+                if cid in stored and snap.is_live(stored[cid].doc_id, stored[cid].gen)
+            ]
         live_chunks = sum(r.chunks for r in snapshot.documents.values())
         for _query, hits in view["dense"].items():
             assert len(hits) == min(60, live_chunks), "dead chunks crowd live ones out of a query"
@@ -525,7 +530,7 @@ def _check_view(view: dict[str, Any]) -> None:
             f"an unmarked chunk of a dead generation: {chunk['id']}"
         )
     for hits in view["dense"].values():
-        assert all(live.get(c.doc_id) == c.metadata["gen"] for c in hits)
+        assert all(live.get(c.doc_id) == c.gen for c in hits)
     for hits in view["search"].values():
         assert all(live.get(h.doc_id) == h.chunk_id.split(":")[1] for h in hits)
 
@@ -683,8 +688,8 @@ def test_sentence_transformers_backend(
 
     store = Store(settings, spec, 384)
     assert store.snapshot().documents["bilingual"].pages == 3
-    with store._calls():
-        meta = store._chunks.metadata
+    with store.db.calls():
+        meta = store.db.chunks.metadata
     assert (meta["embedder"], int(meta["dimension"])) == (spec, 384)
 
 
