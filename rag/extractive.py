@@ -13,63 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
 
-from core.text import BULLET_RE, Unit, has_japanese, normalize, split_units
+from core.text import BULLET_RE, Unit, normalize, split_units
+from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
+from rag.lists import enumeration_quality, list_candidates, outline_number
+from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
 from rag.retrieval import RankedChunk
-
-_OUTLINE_RE = re.compile(
-    r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))"
-)
-_DIGIT_RE = re.compile(r"\d")
-_DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
-_KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_EN_NUM = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
-_COUNT_JA = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})(?:つ|個|品目|種類|項目|分野|件|点|の)")
-_COUNT_EN = re.compile(
-    r"\b(\d{1,2}|" + "|".join(_EN_NUM) + r")\s+(?:[a-z\-]+\s+){0,2}?"
-    r"(?:items|technologies|materials|goods|products|areas|fields|measures|points|pillars|"
-    r"cases|sectors|elements|minerals|steps|categories|types|kinds|things)\b"
-)
-_WANT_NUMBER = re.compile(
-    r"いくら|何円|金額|規模|効果|どのくらい|どれくらい|どの程度|何%|何％|割合|シェア|比率|何人|何社|何件|何倍|何兆|何億|"
-    r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
-    r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
-)
-_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
-# Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
-_WANT_LIST = re.compile(
-    r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
-    r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
-    r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
-)
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
@@ -77,13 +26,7 @@ UNITS_TO_EMBED = 12
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
 TYPE_MISS_FACTOR = 0.7
-RECORD_LINES, RECORD_LINE_CHARS = 6, 90  # a paragraph of a few short lines is shown whole
-HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
-MAX_LIST_ITEMS = 20
-SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
-LIST_ITEM_CHARS = 80  # longer marked lines are prose, not the items of an enumeration
 LIST_MIN_SCORE = 0.3
-ENTRY_CHARS = 30
 MIN_ENUMERATION_QUALITY = 0.6
 
 
@@ -148,77 +91,12 @@ class _Candidate:
         return value
 
 
-def _holds_asked_type(text: str, intent: QuestionIntent) -> bool:
-    return bool(
-        (intent.wants_number and _DIGIT_RE.search(text)) or (intent.wants_date and _DATE_RE.search(text))
-    )
-
-
-_NUMBER_RE = re.compile(r"\d[\d,，.]*")
-
-
-def _gives_asked_type(text: str, intent: QuestionIntent, question: str) -> bool:
-    """Does the text state a figure or date the question does not already contain? An outline
-    mark 「（33）」 or the 「令和6年度」 the question itself names is no answer to "how much"."""
-    text = normalize(text, keep_case=True, keep_spaces=True)
-    text = "\n".join(_OUTLINE_RE.sub("", line) for line in text.split("\n"))
-    asked = set(_NUMBER_RE.findall(normalize(question, keep_case=True, keep_spaces=True)))
-    new_numbers = [n for n in _NUMBER_RE.findall(text) if n not in asked]
-    if intent.wants_date and _DATE_RE.search(text) and new_numbers:
-        return True
-    return intent.wants_number and bool(new_numbers)
-
-
 def _coverage(tokens: set[str], weights: dict[str, float], total: float) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total
 
 
 def _scale(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
-
-
-@dataclass(frozen=True)
-class QuestionIntent:
-    count: int | None
-    wants_number: bool
-    wants_date: bool
-    wants_list: bool
-    english: bool
-
-
-def question_intent(question: str) -> QuestionIntent:
-    q = normalize(question, keep_spaces=True)
-    count = None
-    m = _COUNT_JA.search(q)
-    if m:
-        raw = m.group(1)
-        count = int(raw) if raw.isdigit() else _kanji_number(raw)
-    m_en = _COUNT_EN.search(q)
-    if count is None and m_en:
-        raw = m_en.group(1)
-        count = int(raw) if raw.isdigit() else _EN_NUM[raw]
-    if count is not None and not (2 <= count <= MAX_LIST_ITEMS):
-        count = None
-    # "10年間" or "12月" are not list sizes
-    if count is not None and re.search(rf"{count}\s*(?:年|月|日|%|円|億|兆|万|nm)", q):
-        count = None
-    return QuestionIntent(
-        count=count,
-        wants_number=bool(_WANT_NUMBER.search(q)),
-        wants_date=bool(_WANT_DATE.search(q)),
-        wants_list=count is not None or bool(_WANT_LIST.search(q)),
-        english=not has_japanese(question),
-    )
-
-
-def _kanji_number(raw: str) -> int | None:
-    if raw == "十":
-        return 10
-    if raw.startswith("十"):
-        return 10 + _KANJI_NUM.get(raw[1:], 0)
-    if raw.endswith("十"):
-        return _KANJI_NUM.get(raw[0], 0) * 10
-    return _KANJI_NUM.get(raw)
 
 
 class ExtractiveComposer:
@@ -265,7 +143,7 @@ class ExtractiveComposer:
                         lex,
                         ctx,
                         self._prior(unit, page, intent),
-                        typed=_holds_asked_type(unit.text, intent),
+                        typed=holds_asked_type(unit.text, intent),
                     )
                 )
         candidates.sort(key=lambda c: -c.base)
@@ -341,7 +219,7 @@ class ExtractiveComposer:
         the kind of thing asked for (a number, a date)."""
         chunk_rank = min((r for s, e, r in page.chunk_spans if s <= unit.start < e), default=None)
         prior = W_PAGE / page.rank + (W_CHUNK / chunk_rank if chunk_rank else 0.0)
-        if _holds_asked_type(unit.text, intent):
+        if holds_asked_type(unit.text, intent):
             prior += W_TYPE
         return prior
 
@@ -366,8 +244,8 @@ class ExtractiveComposer:
             conf = 0.5 * dense_part + 0.5 * unit_part
         else:
             conf = 0.5 * best.ctx + 0.25 * dense_part + 0.25 * unit_part
-        if (intent.wants_date and not _DATE_RE.search(best.unit.text)) or (
-            intent.wants_number and not _DIGIT_RE.search(best.unit.text)
+        if (intent.wants_date and not DATE_RE.search(best.unit.text)) or (
+            intent.wants_number and not DIGIT_RE.search(best.unit.text)
         ):
             conf *= TYPE_MISS_FACTOR  # a "when"/"how much" question answered without a date or number
         return conf
@@ -384,7 +262,7 @@ class ExtractiveComposer:
     ) -> bool:
         """Add the unit as its passage (or as ``span``); a passage already shown, or inside one
         shown, is skipped, and one that contains an earlier passage replaces it."""
-        start, end = span or _passage(page, unit)
+        start, end = span or passage(page.units, unit)
         quote = page.text[start:end]
         key = normalize(quote)
         if any(key in s for s in seen):
@@ -423,22 +301,22 @@ class ExtractiveComposer:
         first."""
         if not (intent.wants_number or intent.wants_date) or not evidence:
             return
-        if _gives_asked_type(evidence[0].quote, intent, question):
+        if gives_asked_type(evidence[0].quote, intent, question):
             return
         top = evidence[0]
         by_unit = {(id(c.page), c.unit.start): c for c in candidates}
         page = next(c.page for c in candidates if (c.page.doc_id, c.page.page) == (top.doc_id, top.page))
         following = [u for u in page.units if u.start >= top.end][:RECORD_LINES]
         for unit in following:
-            if _outline_number(unit.text) is not None:  # the next item of an outline: another thing's figure
+            if outline_number(unit.text) is not None:  # the next item of an outline: another thing's figure
                 return
-            if _gives_asked_type(unit.text, intent, question):
+            if gives_asked_type(unit.text, intent, question):
                 cand = by_unit.get((id(page), unit.start))
                 score = cand.score if cand else top.score
                 rows = [u for u in following if u.start >= unit.start and u.paragraph == unit.paragraph]
                 end = unit.end
                 for row in rows[1:]:  # the record's other rows (令和5年度予算額 under 令和6年度予算額)
-                    if len(row.text) > RECORD_LINE_CHARS or _outline_number(row.text) is not None:
+                    if len(row.text) > RECORD_LINE_CHARS or outline_number(row.text) is not None:
                         break
                     end = row.end
                 before = len(evidence)
@@ -467,7 +345,7 @@ class ExtractiveComposer:
         introduces the asked-for items."""
         best: tuple[float, Evidence] | None = None
         for page in pages:
-            for candidate in _list_candidates(page.text):
+            for candidate in list_candidates(page.text):
                 header, items = candidate.header, candidate.items
                 if intent.count is not None and len(items) < intent.count:
                     continue
@@ -483,7 +361,7 @@ class ExtractiveComposer:
                 if intent.count is not None:
                     score += 0.3 if len(items) == intent.count else 0.1
                 if not candidate.numbered:
-                    quality = _enumeration_quality(items)
+                    quality = enumeration_quality(items)
                     if quality < MIN_ENUMERATION_QUALITY:
                         continue
                     score *= quality
@@ -511,139 +389,6 @@ class ExtractiveComposer:
         if best is None or best[0] < LIST_MIN_SCORE:
             return None
         return best[1]
-
-
-Span = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class _ListCandidate:
-    header: Span | None  # the line introducing the list
-    items: list[Span]
-    numbered: bool
-
-
-def _enumeration_quality(items: list[Span]) -> float:
-    """Share of items that read like entries of an enumeration (short, not sentences): a run of
-    mixed headings and prose is a page layout, not a list."""
-
-    def entry(text: str) -> bool:
-        norm = normalize(text)
-        return len(norm) <= ENTRY_CHARS and not norm.endswith("。")
-
-    return sum(entry(t) for _, _, t in items) / len(items)
-
-
-def _lines(text: str) -> list[tuple[int, int, str, int]]:
-    """(start, end, text, paragraph) of every non-empty line."""
-    out = []
-    offset = 0
-    paragraph = 0
-    for line in text.split("\n"):
-        if line.strip():
-            lead = len(line) - len(line.lstrip())
-            out.append((offset + lead, offset + len(line.rstrip()), line.strip(), paragraph))
-        else:
-            paragraph += 1
-        offset += len(line) + 1
-    return out
-
-
-def _outline_number(line: str) -> tuple[str, int] | None:
-    """('circled'|'paren'|'dot', n) for a line starting with ①, (1) or 1. / 1 ."""
-    m = _OUTLINE_RE.match(line)
-    if not m:
-        return None
-    if m.group("circled"):
-        return "circled", ord(m.group("circled")) - ord("①") + 1
-    if m.group("paren"):
-        return "paren", int(m.group("paren"))
-    return "dot", int(m.group("dot"))
-
-
-def _list_candidates(text: str) -> list[_ListCandidate]:
-    lines = _lines(text)
-    candidates: list[_ListCandidate] = []
-    # Outlines: ①, ②, ③ … in order, other lines may stand between them.
-    for i, (_, _, line, _) in enumerate(lines):
-        number = _outline_number(line)
-        if number is None or number[1] != 1:
-            continue
-        style, expected = number[0], 2
-        items = [lines[i][:3]]
-        for later in lines[i + 1 :]:
-            n = _outline_number(later[2])
-            if n == (style, expected):
-                items.append(later[:3])
-                expected += 1
-            elif n == (style, 1):
-                break
-        if len(items) >= 2 and all(len(normalize(t)) <= LIST_ITEM_CHARS for _, _, t in items):
-            candidates.append(_ListCandidate(lines[i - 1][:3] if i > 0 else None, items, True))
-    # Runs: consecutive short paragraphs, or consecutive marked lines.
-    elements: list[tuple[bool, Span]] = []  # (is_item, span)
-    for _, group in groupby(lines, key=lambda line: line[3]):
-        para = list(group)
-        marked = [bool(BULLET_RE.match(t)) for _, _, t, _ in para]
-        if sum(marked) >= 2:
-            for (s, e, t, _), is_marked in zip(para, marked):
-                if is_marked:
-                    elements.append((len(normalize(t)) <= LIST_ITEM_CHARS, (s, e, t)))
-                elif elements and elements[-1][0] and not _outline_number(t):
-                    s0 = elements[-1][1][0]
-                    elements[-1] = (True, (s0, e, text[s0:e]))  # a wrapped item continues
-                else:
-                    elements.append((False, (s, e, t)))
-        else:
-            span = (para[0][0], para[-1][1], text[para[0][0] : para[-1][1]])
-            short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
-            elements.append((short, span))
-    i = 0
-    while i < len(elements):
-        if not elements[i][0]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(elements) and elements[j + 1][0]:
-            j += 1
-        items = [e[1] for e in elements[i : j + 1]]
-        if len(items) >= 3:
-            header = elements[i - 1][1] if i > 0 else None
-            numbered = sum(_outline_number(t) is not None for _, _, t in items) >= len(items) * 0.6
-            candidates.append(_ListCandidate(header, items, numbered))
-        i = j + 1
-    return candidates
-
-
-def _is_heading(unit: Unit) -> bool:
-    text = normalize(unit.text)
-    return len(text) <= HEADING_CHARS and not text.endswith(("。", "、"))
-
-
-def _passage(page: _Page, unit: Unit) -> tuple[int, int]:
-    """The span to show for a unit: a short paragraph is shown whole (a record such as
-    場所／内容 lines, or a caption with its source), and a heading brings the lines it introduces."""
-    units = page.units
-    if unit.line > 0:
-        paragraph = [u for u in units if u.paragraph == unit.paragraph]
-        if 1 < len(paragraph) <= RECORD_LINES and all(len(u.text) <= RECORD_LINE_CHARS for u in paragraph):
-            first = paragraph[0]
-            before = [u for u in units if u.end <= first.start]
-            if first.is_list_item and before and before[-1].line > 0 and _is_heading(before[-1]):
-                first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
-            return first.start, paragraph[-1].end
-    if _is_heading(unit):
-        following = [u for u in units if u.start > unit.start]
-        end, added = unit.end, 0
-        for nxt in following[:HEADING_FOLLOW]:
-            if nxt.paragraph != unit.paragraph and _outline_number(nxt.text) is not None:
-                break  # the next numbered item begins: it is not what this heading introduces
-            end = nxt.end
-            added += len(normalize(nxt.text))
-            if added >= 30 or not _is_heading(nxt):
-                break
-        return unit.start, end
-    return unit.start, unit.end
 
 
 def _one_line(text: str) -> str:

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from rag.extractive import ExtractiveComposer, _gives_asked_type, question_intent
+from rag.extractive import ExtractiveComposer
+from rag.intent import gives_asked_type, question_intent
 from rag.retrieval import RankedChunk
 
 
@@ -68,11 +69,11 @@ def test_lists_are_recognised_with_or_without_a_count(question: str, wants_list:
 def test_a_figure_is_an_answer_only_if_the_question_does_not_already_hold_it() -> None:
     intent = question_intent("令和6年度の予算はいくら？")
     assert intent.wants_number
-    assert not _gives_asked_type(
+    assert not gives_asked_type(
         "（33）消防団を中核とした地域防災力の充実強化", intent, "令和6年度の予算はいくら？"
     )
-    assert not _gives_asked_type("令和6年度の計画", intent, "令和6年度の予算はいくら？")
-    assert _gives_asked_type("令和6年度予算額 | 756百万円", intent, "令和6年度の予算はいくら？")
+    assert not gives_asked_type("令和6年度の計画", intent, "令和6年度の予算はいくら？")
+    assert gives_asked_type("令和6年度予算額 | 756百万円", intent, "令和6年度の予算はいくら？")
 
 
 def test_how_much_puts_the_items_budget_row_first() -> None:

@@ -1,0 +1,130 @@
+"""What a question asks for: a count of things, a figure, a date, or a list.
+
+The composer puts first the line that gives the asked-for kind of fact, and answers a list
+question with the whole list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.text import has_japanese, normalize
+from rag.lists import OUTLINE_RE
+
+MAX_LIST_ITEMS = 20
+
+DIGIT_RE = re.compile(r"\d")
+DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
+_KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_NUM = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+_COUNT_JA = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,2})(?:つ|個|品目|種類|項目|分野|件|点|の)")
+_COUNT_EN = re.compile(
+    r"\b(\d{1,2}|" + "|".join(_EN_NUM) + r")\s+(?:[a-z\-]+\s+){0,2}?"
+    r"(?:items|technologies|materials|goods|products|areas|fields|measures|points|pillars|"
+    r"cases|sectors|elements|minerals|steps|categories|types|kinds|things)\b"
+)
+_WANT_NUMBER = re.compile(
+    r"いくら|何円|金額|規模|効果|どのくらい|どれくらい|どの程度|何%|何％|割合|シェア|比率|何人|何社|何件|何倍|何兆|何億|"
+    r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
+    r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
+)
+_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
+# Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
+_WANT_LIST = re.compile(
+    r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
+    r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
+    r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
+)
+
+
+@dataclass(frozen=True)
+class QuestionIntent:
+    count: int | None
+    wants_number: bool
+    wants_date: bool
+    wants_list: bool
+    english: bool
+
+
+def question_intent(question: str) -> QuestionIntent:
+    q = normalize(question, keep_spaces=True)
+    count = None
+    m = _COUNT_JA.search(q)
+    if m:
+        raw = m.group(1)
+        count = int(raw) if raw.isdigit() else _kanji_number(raw)
+    m_en = _COUNT_EN.search(q)
+    if count is None and m_en:
+        raw = m_en.group(1)
+        count = int(raw) if raw.isdigit() else _EN_NUM[raw]
+    if count is not None and not (2 <= count <= MAX_LIST_ITEMS):
+        count = None
+    # "10年間" or "12月" are not list sizes
+    if count is not None and re.search(rf"{count}\s*(?:年|月|日|%|円|億|兆|万|nm)", q):
+        count = None
+    return QuestionIntent(
+        count=count,
+        wants_number=bool(_WANT_NUMBER.search(q)),
+        wants_date=bool(_WANT_DATE.search(q)),
+        wants_list=count is not None or bool(_WANT_LIST.search(q)),
+        english=not has_japanese(question),
+    )
+
+
+def _kanji_number(raw: str) -> int | None:
+    if raw == "十":
+        return 10
+    if raw.startswith("十"):
+        return 10 + _KANJI_NUM.get(raw[1:], 0)
+    if raw.endswith("十"):
+        return _KANJI_NUM.get(raw[0], 0) * 10
+    return _KANJI_NUM.get(raw)
+
+
+def holds_asked_type(text: str, intent: QuestionIntent) -> bool:
+    return bool(
+        (intent.wants_number and DIGIT_RE.search(text)) or (intent.wants_date and DATE_RE.search(text))
+    )
+
+
+_NUMBER_RE = re.compile(r"\d[\d,，.]*")
+
+
+def gives_asked_type(text: str, intent: QuestionIntent, question: str) -> bool:
+    """Does the text state a figure or date the question does not already contain? An outline
+    mark 「（33）」 or the 「令和6年度」 the question itself names is no answer to "how much"."""
+    text = normalize(text, keep_case=True, keep_spaces=True)
+    text = "\n".join(OUTLINE_RE.sub("", line) for line in text.split("\n"))
+    asked = set(_NUMBER_RE.findall(normalize(question, keep_case=True, keep_spaces=True)))
+    new_numbers = [n for n in _NUMBER_RE.findall(text) if n not in asked]
+    if intent.wants_date and DATE_RE.search(text) and new_numbers:
+        return True
+    return intent.wants_number and bool(new_numbers)

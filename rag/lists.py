@@ -1,0 +1,122 @@
+"""Lists on a page: numbered outlines (①②③, (1)(2), 1. 2.) and runs of short or bulleted lines.
+
+A question that asks for several things (「12の物資は何か」, "what are the …") is answered with a
+whole list; this module finds the candidates, the composer chooses among them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import groupby
+
+from core.text import BULLET_RE, normalize
+
+SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
+LIST_ITEM_CHARS = 80  # longer marked lines are prose, not the items of an enumeration
+ENTRY_CHARS = 30
+
+OUTLINE_RE = re.compile(
+    r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))"
+)
+
+Span = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class ListCandidate:
+    header: Span | None  # the line introducing the list
+    items: list[Span]
+    numbered: bool
+
+
+def enumeration_quality(items: list[Span]) -> float:
+    """Share of items that read like entries of an enumeration (short, not sentences): a run of
+    mixed headings and prose is a page layout, not a list."""
+
+    def entry(text: str) -> bool:
+        norm = normalize(text)
+        return len(norm) <= ENTRY_CHARS and not norm.endswith("。")
+
+    return sum(entry(t) for _, _, t in items) / len(items)
+
+
+def page_lines(text: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, text, paragraph) of every non-empty line."""
+    out = []
+    offset = 0
+    paragraph = 0
+    for line in text.split("\n"):
+        if line.strip():
+            lead = len(line) - len(line.lstrip())
+            out.append((offset + lead, offset + len(line.rstrip()), line.strip(), paragraph))
+        else:
+            paragraph += 1
+        offset += len(line) + 1
+    return out
+
+
+def outline_number(line: str) -> tuple[str, int] | None:
+    """('circled'|'paren'|'dot', n) for a line starting with ①, (1) or 1. / 1 ."""
+    m = OUTLINE_RE.match(line)
+    if not m:
+        return None
+    if m.group("circled"):
+        return "circled", ord(m.group("circled")) - ord("①") + 1
+    if m.group("paren"):
+        return "paren", int(m.group("paren"))
+    return "dot", int(m.group("dot"))
+
+
+def list_candidates(text: str) -> list[ListCandidate]:
+    lines = page_lines(text)
+    candidates: list[ListCandidate] = []
+    # Outlines: ①, ②, ③ … in order, other lines may stand between them.
+    for i, (_, _, line, _) in enumerate(lines):
+        number = outline_number(line)
+        if number is None or number[1] != 1:
+            continue
+        style, expected = number[0], 2
+        items = [lines[i][:3]]
+        for later in lines[i + 1 :]:
+            n = outline_number(later[2])
+            if n == (style, expected):
+                items.append(later[:3])
+                expected += 1
+            elif n == (style, 1):
+                break
+        if len(items) >= 2 and all(len(normalize(t)) <= LIST_ITEM_CHARS for _, _, t in items):
+            candidates.append(ListCandidate(lines[i - 1][:3] if i > 0 else None, items, True))
+    # Runs: consecutive short paragraphs, or consecutive marked lines.
+    elements: list[tuple[bool, Span]] = []  # (is_item, span)
+    for _, group in groupby(lines, key=lambda line: line[3]):
+        para = list(group)
+        marked = [bool(BULLET_RE.match(t)) for _, _, t, _ in para]
+        if sum(marked) >= 2:
+            for (s, e, t, _), is_marked in zip(para, marked):
+                if is_marked:
+                    elements.append((len(normalize(t)) <= LIST_ITEM_CHARS, (s, e, t)))
+                elif elements and elements[-1][0] and not outline_number(t):
+                    s0 = elements[-1][1][0]
+                    elements[-1] = (True, (s0, e, text[s0:e]))  # a wrapped item continues
+                else:
+                    elements.append((False, (s, e, t)))
+        else:
+            span = (para[0][0], para[-1][1], text[para[0][0] : para[-1][1]])
+            short = len(normalize(span[2])) <= SHORT_ITEM and not span[2].rstrip().endswith("。")
+            elements.append((short, span))
+    i = 0
+    while i < len(elements):
+        if not elements[i][0]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(elements) and elements[j + 1][0]:
+            j += 1
+        items = [e[1] for e in elements[i : j + 1]]
+        if len(items) >= 3:
+            header = elements[i - 1][1] if i > 0 else None
+            numbered = sum(outline_number(t) is not None for _, _, t in items) >= len(items) * 0.6
+            candidates.append(ListCandidate(header, items, numbered))
+        i = j + 1
+    return candidates

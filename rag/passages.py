@@ -1,0 +1,42 @@
+"""How much of a page to show for one chosen unit: the unit, its short paragraph, or a heading
+with the lines it introduces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.text import Unit, normalize
+from rag.lists import outline_number
+
+RECORD_LINES, RECORD_LINE_CHARS = 6, 90  # a paragraph of a few short lines is shown whole
+HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
+
+
+def is_heading(unit: Unit) -> bool:
+    text = normalize(unit.text)
+    return len(text) <= HEADING_CHARS and not text.endswith(("。", "、"))
+
+
+def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
+    """The span to show for a unit: a short paragraph is shown whole (a record such as
+    場所／内容 lines, or a caption with its source), and a heading brings the lines it introduces."""
+    if unit.line > 0:
+        paragraph = [u for u in units if u.paragraph == unit.paragraph]
+        if 1 < len(paragraph) <= RECORD_LINES and all(len(u.text) <= RECORD_LINE_CHARS for u in paragraph):
+            first = paragraph[0]
+            before = [u for u in units if u.end <= first.start]
+            if first.is_list_item and before and before[-1].line > 0 and is_heading(before[-1]):
+                first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
+            return first.start, paragraph[-1].end
+    if is_heading(unit):
+        following = [u for u in units if u.start > unit.start]
+        end, added = unit.end, 0
+        for nxt in following[:HEADING_FOLLOW]:
+            if nxt.paragraph != unit.paragraph and outline_number(nxt.text) is not None:
+                break  # the next numbered item begins: it is not what this heading introduces
+            end = nxt.end
+            added += len(normalize(nxt.text))
+            if added >= 30 or not is_heading(nxt):
+                break
+        return unit.start, end
+    return unit.start, unit.end
