@@ -37,7 +37,8 @@ def threads_limited(embedder: Embedder, threads: int) -> AbstractContextManager[
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return normalised
 
 
 class USEM3Embedder:
@@ -89,7 +90,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # noqa: BLE001 - surfaced as one clear error
             raise EmbedderError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
         self.name = f"sentence-transformers:{model}"
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
         self._batch = batch
         self._lock = threading.Lock()
 

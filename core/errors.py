@@ -28,7 +28,7 @@ class PolicyQAError(Exception):
 
     code = "error"
     kind = Kind.INVALID
-    retry_after_s: int | None = None
+    retry_after_s: int | None = None  # tells clients when retrying may work
 
     def __init__(
         self, message: str, *, code: str | None = None, kind: Kind | None = None, details: Any = None
@@ -62,7 +62,7 @@ class StoreUnavailable(PolicyQAError):
 
     code = "store_unavailable"
     kind = Kind.UNAVAILABLE
-    retry_after_s = 5
+    retry_after_s: int | None = 5
 
     def public_message(self) -> str:
         return (

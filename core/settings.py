@@ -2,19 +2,23 @@
 
 Read once (``Settings()`` reads ``POLICYQA_*`` environment variables and an
 optional ``.env``), then passed down explicitly; nothing else in the code
-base looks at the environment.
+base looks at the environment. Child processes (the benchmark's ingest and
+server runs) get theirs from ``child_environment``.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "POLICYQA_"
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Index, uploads, feedback and logs live here.")
     corpus_dir: Path = Field(
@@ -28,7 +32,7 @@ class Settings(BaseSettings):
     embed_threads: int = Field(
         2, ge=1, description="Threads for the embedder; more than the cores slows it down."
     )
-    embed_batch: int = Field(64, ge=1)
+    embed_batch: int = Field(64, ge=1, description="Texts per embedder call during ingest.")
     ingest_workers: int = Field(
         1,
         ge=0,
@@ -55,7 +59,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for upload/delete; unset disables them."
     )
-    max_upload_mb: int = Field(50, ge=1)
+    max_upload_mb: int = Field(50, ge=1, description="Largest PDF accepted by POST /v1/documents, in MB.")
     feedback_max_mb: int = Field(
         20,
         ge=1,
@@ -66,9 +70,11 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
     )
-    llm_model: str | None = None
-    llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_model: str | None = Field(None, description="Model name the LLM endpoint serves; LLM mode needs it.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
+    llm_timeout_s: float = Field(
+        60.0, gt=0, description="How long an LLM reply may take before the extractive answer is used."
+    )
 
     chroma_timeout_s: float = Field(5.0, gt=0, description="How long a Chroma call may take before a 503.")
 
@@ -92,3 +98,24 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ``POLICYQA_*`` variables (unset ones left out), for a child process."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+        return env
+
+
+def child_environment(settings: Settings | None = None, **variables: str) -> dict[str, str]:
+    """The environment of a child process: this process's, with its ``POLICYQA_*`` variables
+    replaced by ``settings`` (if given) and then ``variables``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    if settings is not None:
+        env.update(settings.as_env())
+    env.update(variables)
+    return env

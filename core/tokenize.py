@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from core.text import has_japanese, normalize
 
@@ -53,10 +54,10 @@ class Tokenizer:
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._dictionary = None
+        self._dictionary: Any = None
         self._dictionary_lock = threading.Lock()
 
-    def _sudachi(self):
+    def _sudachi(self) -> Any:
         tok = getattr(self._local, "tok", None)
         if tok is None:
             with self._dictionary_lock:

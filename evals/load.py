@@ -11,7 +11,6 @@ Used by ``policyqa bench --load`` and by the slow tests.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from typing import Self
 
 import httpx
 import numpy as np
+
+from core.settings import child_environment
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "evals" / "datasets" / "econsec-deck.jsonl"
@@ -63,7 +64,7 @@ def latency_summary(ms: Sequence[float]) -> dict:
 
 def serve_env(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
     """A child's environment: the caller's, minus its POLICYQA_* settings, plus the given ones."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
+    env = child_environment()
     env.update(
         POLICYQA_DATA_DIR=str(data_dir),
         POLICYQA_CORPUS_DIR=str(corpus_dir),

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -31,7 +32,11 @@ class PdfProblem(Exception):
         self.code = code
         self.message = message
 
-    def __reduce__(self):  # raised in an extraction worker process, re-raised in the ingest process
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[PdfProblem], tuple[str, str]
+    ]:  # raised in an extraction worker process, re-raised in the ingest process
         return (PdfProblem, (self.code, self.message))
 
 
@@ -81,7 +86,7 @@ def useful_title(raw: str) -> str | None:
     return title
 
 
-def _segments(textpage) -> list[Segment]:
+def _segments(textpage: Any) -> list[Segment]:
     """The page's characters, in content order, cut into segments wherever PDFium ends a line,
     the baseline moves, the text steps back, or a gap wider than a character opens (the next
     cell of a table, the next box of a slide)."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from core.embedders import Embedder, threads_limited
 from core.settings import Settings
@@ -49,7 +50,7 @@ class FileResult:
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
-    missing: list[dict] = field(default_factory=list)  # manifest documents not present
+    missing: list[dict[str, str]] = field(default_factory=list)  # manifest documents not present
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         done = [f for f in self.files if f.status in ("added", "updated", "unchanged")]
         return {
             "documents": len(done),
@@ -78,7 +79,7 @@ class IngestReport:
             "seconds": round(self.seconds, 2),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "summary": self.summary(),
             "files": [f.__dict__ for f in self.files],

@@ -57,7 +57,7 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
     ) as pool:
         broken = False
 
-        def submit(path: Path) -> Future | None:
+        def submit(path: Path) -> Future[Extracted] | None:
             nonlocal broken
             if not broken:
                 try:
@@ -67,7 +67,7 @@ def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
             return None
 
         queue = iter(paths)
-        pending: deque[tuple[Path, Future | None]] = deque()
+        pending: deque[tuple[Path, Future[Extracted] | None]] = deque()
         for path in queue:
             pending.append((path, submit(path)))
             if len(pending) >= 2 * workers:

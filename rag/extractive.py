@@ -50,7 +50,6 @@ class Evidence:
 class Composition:
     evidence: list[Evidence]
     confidence: float
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -104,7 +103,7 @@ class ExtractiveComposer:
 
     def __init__(
         self,
-        tokens: Callable[[str], list[str]],
+        tokens: Callable[[str], Sequence[str]],
         query_tokens: Callable[[str], list[str]],
         idf: Callable[[str], float],
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
@@ -124,7 +123,7 @@ class ExtractiveComposer:
         intent = question_intent(question)
         pages = self._pages(ranked, page_text)
         if not pages:
-            return Composition([], 0.0, {"reason": "no pages"})
+            return Composition([], 0.0)
         q_tokens = list(dict.fromkeys(self._query_tokens(question)))
         weights = {t: self._idf(t) for t in q_tokens}
         total = sum(weights.values()) or 1.0
@@ -172,17 +171,7 @@ class ExtractiveComposer:
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = self._confidence(best, dense_top, intent)
-        return Composition(
-            evidence,
-            confidence,
-            {
-                "intent": intent.__dict__,
-                "best_lex": round(best.lex, 3),
-                "best_ctx": round(best.ctx, 3),
-                "best_similarity": round(best.similarity, 3),
-                "dense_top": round(dense_top, 3),
-            },
-        )
+        return Composition(evidence, confidence)
 
     def _pages(
         self,
@@ -272,10 +261,10 @@ class ExtractiveComposer:
                 start, ev.start
             ) > 0.5 * (end - start):
                 return False
-        lines = [_one_line(line) for line in quote.split("\n") if line.strip()]
+        shown = [_one_line(line) for line in quote.split("\n") if line.strip()]
         best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1 : unit.end])
-        direct = next((i for i, line in enumerate(lines) if best_line and best_line in line), 0)
-        lines = tuple([lines[direct]] + lines[:direct] + lines[direct + 1 :])  # the most direct line first
+        direct = next((i for i, line in enumerate(shown) if best_line and best_line in line), 0)
+        lines = (shown[direct], *shown[:direct], *shown[direct + 1 :])  # the most direct line first
         new = Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end, quote, lines, score)
         for i, old in enumerate(evidence):
             if normalize(old.quote) in key:
@@ -327,7 +316,9 @@ class ExtractiveComposer:
                     evidence.insert(0, evidence.pop())
                 return
 
-    def _add_footnote(self, evidence, seen, page: _Page, unit: Unit, score: float) -> None:
+    def _add_footnote(
+        self, evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float
+    ) -> None:
         """A line pointing at a footnote (※) is incomplete without the note that follows it."""
         if "※" not in unit.text.lstrip("※"):
             return

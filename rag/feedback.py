@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,7 +35,7 @@ class Feedback(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
-def record_feedback(settings: Settings, feedback: Feedback) -> dict:
+def record_feedback(settings: Settings, feedback: Feedback) -> dict[str, Any]:
     """Append one line; a file lock keeps concurrent writers from interleaving. A write that fails
     (a full disk) is rolled back to the previous end of the file, so no half line is left to
     swallow the next vote; a file at its cap takes no more."""

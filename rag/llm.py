@@ -13,8 +13,9 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core.settings import Settings
 from rag.answer import Answer, Citation
 from rag.retrieval import RankedChunk
 
@@ -33,7 +34,7 @@ SYSTEM_PROMPT = (
 )
 
 
-def build_messages(question: str, sources: Sequence[RankedChunk]):
+def build_messages(question: str, sources: Sequence[RankedChunk]) -> list[Any]:
     from llama_index.core.llms import ChatMessage, MessageRole
 
     numbered = "\n\n".join(
@@ -50,7 +51,7 @@ def check_markers(reply: str, n_sources: int) -> tuple[str, list[int], list[str]
     valid: list[int] = []
     invalid: list[str] = []
 
-    def keep_or_drop(match: re.Match) -> str:
+    def keep_or_drop(match: re.Match[str]) -> str:
         number = int(match.group(1))
         if 1 <= number <= n_sources:
             if number not in valid:
@@ -63,7 +64,7 @@ def check_markers(reply: str, n_sources: int) -> tuple[str, list[int], list[str]
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip(), valid, invalid
 
 
-def make_llm(settings):
+def make_llm(settings: Settings) -> Any:
     from llama_index.llms.openai_like import OpenAILike
 
     return OpenAILike(

@@ -48,12 +48,10 @@ class Memo(Generic[K, V]):
         """Values for all keys; the missing ones computed in one call (one embedder batch)."""
         found = [self.get(k) for k in keys]
         missing = list(dict.fromkeys(k for k, v in zip(keys, found) if v is None))
-        if missing:
-            computed = dict(zip(missing, compute_missing(missing)))
-            for key, value in computed.items():
-                self.put(key, value)
-            found = [computed[k] if v is None else v for k, v in zip(keys, found)]
-        return found
+        computed: dict[K, V] = dict(zip(missing, compute_missing(missing))) if missing else {}
+        for key, value in computed.items():
+            self.put(key, value)
+        return [computed[k] if v is None else v for k, v in zip(keys, found)]
 
     def clear(self) -> None:
         with self._lock:

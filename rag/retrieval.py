@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -68,12 +69,10 @@ class _KeywordState:
 class KeywordIndex:
     """BM25 over the token lists stored with each chunk at ingest time."""
 
-    def __init__(self, store: Store, tokenizer: Tokenizer):
+    def __init__(self, store: Store):
         self._store = store
-        self._tokenizer = tokenizer
         self._state = _KeywordState()
         self._lock = threading.Lock()
-        self.last_refresh_ms: float = 0.0
 
     def refresh(self, snap: RegistrySnapshot | None = None) -> _KeywordState:
         snap = snap or self._store.snapshot()
@@ -83,7 +82,6 @@ class KeywordIndex:
         with self._lock:
             if self._state.revision == snap.revision:
                 return self._state
-            started = time.perf_counter()
             live = {d.gen for d in snap.documents.values()}
             by_gen = {g: c for g, c in self._state.by_gen.items() if g in live}
             for gen in live - by_gen.keys():
@@ -102,7 +100,6 @@ class KeywordIndex:
                 doc_ids = np.array([c.doc_id for c in chunks])
                 new.doc_index = {d: np.flatnonzero(doc_ids == d) for d in np.unique(doc_ids)}
             self._state = new
-            self.last_refresh_ms = (time.perf_counter() - started) * 1000
             return new
 
     def idf(self, token: str) -> float:
@@ -152,7 +149,7 @@ class HybridRetriever:
         self.translator = translator
         self.embedder = embedder
         self.tokenizer = tokenizer
-        self.keyword = KeywordIndex(store, tokenizer)
+        self.keyword = KeywordIndex(store)
         self.candidates = candidates
         self._vectors: Memo[str, np.ndarray] = Memo(512)
         self._english_terms: Memo[tuple[str | None, str], tuple[str, ...]] = Memo(512)
@@ -211,7 +208,7 @@ class HybridRetriever:
                 lambda key: tuple(
                     self.tokenizer.query_tokens(key[1])
                     + self.tokenizer.loanwords(key[1])
-                    + self.translator.translate(key[1])
+                    + (self.translator.translate(key[1]) if self.translator else [])
                 ),
             )
         )
@@ -246,7 +243,7 @@ class HybridRetriever:
             if self.store.snapshot().revision == snap.revision:
                 break
         weights = FUSION_WEIGHTS["ja" if has_japanese(question) else "en"]
-        fused: dict[str, dict] = {}
+        fused: dict[str, dict[str, Any]] = {}
         for rank, chunk in enumerate(dense, start=1):
             entry = fused.setdefault(chunk.chunk_id, {"chunk": chunk, "score": 0.0})
             entry.update(dense_rank=rank, dense_similarity=chunk.similarity)
@@ -258,7 +255,7 @@ class HybridRetriever:
         ordered = sorted(fused.values(), key=lambda e: (-e["score"], e.get("dense_rank") or 10**9))
         ranked: list[RankedChunk] = []
         for entry in ordered:
-            chunk: StoredChunk = entry["chunk"]
+            chunk = entry["chunk"]
             record = snap.documents.get(chunk.doc_id)
             if record is None or record.gen != chunk.gen:
                 continue

@@ -17,5 +17,11 @@ fi
 # The st extra pins torch==2.13.0 (CPU); an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q -e ".[dev,st]"
 
+# Habits first (seconds): lint, formatting, the layer contracts, types.
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports
+.venv/bin/mypy
+
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"

@@ -14,11 +14,8 @@ page loads no asset from outside the app.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr
 

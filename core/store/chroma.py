@@ -44,7 +44,7 @@ class Chroma:
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if self.is_server:
-            url = urlparse(self.settings.chroma_url)
+            url = urlparse(self.settings.chroma_url or "")
             # chromadb.HttpClient() talks to the server before we can bound its timeout: a server that
             # accepts connections but does not answer would hang the constructor forever. Probe first.
             import httpx

@@ -38,6 +38,7 @@ from core.store.records import (
     ChunkMeta,
     DocumentRecord,
     DocumentWrite,
+    RegistryEntry,
     RegistrySnapshot,
     StoredChunk,
     document_record,
@@ -126,7 +127,7 @@ class Store:
         live = {d.gen for d in docs.values()}
         return RegistrySnapshot(revision=revision, documents=docs, hidden_gens=frozenset(marked - live))
 
-    def _commit(self, records: list[tuple[str, dict, str]]) -> None:
+    def _commit(self, records: list[RegistryEntry]) -> None:
         """Registry records plus a fresh revision. Up to ``_BATCH`` records go in one atomic upsert
         together with the revision; longer lists (a document's page records) continue in further
         upserts, which is fine for records that nothing names live yet."""
@@ -238,7 +239,7 @@ class Store:
             raise ValueError(f"at most {(_BATCH - 1) // 2} documents per write")
         snap = self.snapshot()
         with self._calls():
-            staged: list[tuple[str, dict, str]] = []
+            staged: list[RegistryEntry] = []
             for d in documents:
                 gen, doc_id = d.record.gen, d.record.doc_id
                 staged.append(marker_record("pending", gen, doc_id))
@@ -249,16 +250,9 @@ class Store:
             ids = [i for d in documents for i in d.ids]
             texts = [t for d in documents for t in d.texts]
             metadatas = [m.to_metadata() for d in documents for m in d.metadatas]
-            vectors = (
-                np.vstack(
-                    [
-                        np.asarray(d.vectors, dtype=np.float32).reshape(len(d.ids), -1)
-                        for d in documents
-                        if d.ids
-                    ]
-                )
-                if ids
-                else None
+            vectors = np.vstack(
+                [np.asarray(d.vectors, dtype=np.float32).reshape(len(d.ids), -1) for d in documents if d.ids]
+                or [np.zeros((0, self.dimension), dtype=np.float32)]
             )
             for i in range(0, len(ids), _BATCH):
                 self.db.chunks.upsert(

@@ -68,13 +68,11 @@ _OWN_SETTINGS = (
 
 def child_env(data_dir: Path, corpus_dir: Path) -> dict[str, str]:
     """Embedded Chroma in ``data_dir``, extractive answers, no uploads."""
+    from core.settings import ENV_PREFIX, Settings
     from evals.load import serve_env
 
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if k.startswith("POLICYQA_") and k.removeprefix("POLICYQA_") not in _OWN_SETTINGS
-    }
+    callers = Settings(_env_file=None).as_env()  # the caller's embedder, chunking, ... settings
+    keep = {k: v for k, v in callers.items() if k.removeprefix(ENV_PREFIX) not in _OWN_SETTINGS}
     env = serve_env(data_dir, corpus_dir, **keep)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     return env
