@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import ManifestError
 
@@ -33,6 +35,8 @@ def load_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not UTF-8 text; save it as UTF-8 (TOML files must be)") from None
     entries = {}
     documents = data.get("document", [])
     if not isinstance(documents, list):
@@ -45,12 +49,30 @@ def load_manifest(corpus_dir: Path) -> dict[str, ManifestEntry]:
             or not isinstance(raw.get("title"), str)
         ):
             raise ManifestError(f"{path}: [[document]] number {n} needs a doc_id and a title")
-        known = {k: v for k, v in raw.items() if k in ManifestEntry.__dataclass_fields__}
+        known = {
+            k: _field_value(path, n, k, v) for k, v in raw.items() if k in ManifestEntry.__dataclass_fields__
+        }
         entry = ManifestEntry(**known)
         if entry.doc_id in entries:
             raise ManifestError(f"{path}: doc_id {entry.doc_id!r} is listed twice")
         entries[entry.doc_id] = entry
     return entries
+
+
+def _field_value(path: Path, n: int, name: str, value: Any) -> Any:
+    """A field as the entry stores it: an unquoted TOML date (``date = 2024-05-01``) becomes its
+    ISO text, as it would be if quoted; any other value of the wrong type is reported."""
+    if name == "bundled":
+        if not isinstance(value, bool):
+            raise ManifestError(f"{path}: [[document]] number {n}: bundled must be true or false")
+        return value
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime.datetime is a date too
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ManifestError(
+            f"{path}: [[document]] number {n}: {name} must be text, not {type(value).__name__}"
+        )
+    return value
 
 
 def missing_documents(manifest: dict[str, ManifestEntry], present: set[str]) -> list[ManifestEntry]:
