@@ -17,7 +17,7 @@ from typing import Any
 
 from core.text import has_japanese, normalize
 
-TOKENIZER_VERSION = "sudachi-c+a-v2"
+TOKENIZER_VERSION = "sudachi-c+a-v3"
 
 _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:[\-./][a-z0-9]+)*")
@@ -38,11 +38,13 @@ does did tell give list name please much many
 )
 
 
-# Function words Sudachi tags as content words; they only add noise to questions.
+# Function words Sudachi tags as content words; they only add noise to questions. について and における
+# come out as the verbs つく and おく in their normalised form.
 JAPANESE_STOPWORDS = frozenset(
     """
 為る 有る 居る 成る 何 如何 よる 因る 関する 対する 於く 等 事 物 此れ 其れ どう どの どれ いつ どこ 誰 為 様 下さる 御
 頂く 致す 出来る 教える 知る 言う 云う 其の 此の 何故 なぜ ください 思う 付く 行く 来る 見る 有り
+つく おく
 """.split()
 )
 
@@ -134,6 +136,10 @@ class Tokenizer:
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 
 
+def _after_digit_group_comma(text: str, start: int) -> bool:
+    return start >= 2 and text[start - 1] == "," and text[start - 2].isdigit()
+
+
 def _identifier_tokens(normalized: str) -> list[str]:
     tokens: list[str] = []
     with_unit = {m.start(): m.group(0) for m in _NUMBER_WITH_UNIT.finditer(normalized)}
@@ -141,6 +147,8 @@ def _identifier_tokens(normalized: str) -> list[str]:
         word = m.group(0)
         if word.isdigit() and (len(word) < 2 or m.start() in with_unit):
             continue  # "12月" is a month, not the "12" of "12の物資": keep numbers with their unit
+        if word.isdigit() and _after_digit_group_comma(normalized, m.start()):
+            continue  # the "000" of "1,000億円" is no number of its own
         tokens.append(word)
         parts = re.split(r"[\-./]", word)
         if len(parts) > 1:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs, then run all of it.
 #   bash scripts/test.sh            # the whole suite (what CI runs)
-#   bash scripts/test.sh -m "not slow and not browser"   # the fast part; any pytest arguments work
+#   bash scripts/test.sh -m "not slow and not browser" -n 2   # the fast part (< 60 s); any pytest arguments work
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -3,6 +3,7 @@ and a real ``chroma run`` server on loopback."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -105,22 +106,39 @@ def make_pdf(pdf_font):
     return _make
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """A folder shared by every process of this test run: the run's own temporary folder, or, with
+    pytest-xdist (``-n 2``), the one above the workers' folders (``popen-gw0`` …)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
 @pytest.fixture(scope="session")
 def deck_settings(tmp_path_factory, embedder):
-    """Settings whose index holds the bundled deck, ingested once per session. Read-only for tests."""
+    """Settings whose index holds the bundled deck, ingested once per test run (shared by parallel
+    workers, each of which gets its own copy of the index). Read-only for tests."""
     from core.store import Store
     from core.tokenize import Tokenizer
     from ingest.pipeline import Ingestor
 
+    shared = _run_folder(tmp_path_factory) / "deck-index"
+    corpus = shared / "corpus"
+    with open(shared.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "ingested").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            corpus.mkdir(parents=True)
+            shutil.copy(DECK_PDF, corpus / DECK_PDF.name)
+            shutil.copy(CORPUS / "manifest.toml", corpus / "manifest.toml")
+            settings = make_settings(shared / "data", corpus)
+            store = Store(settings, embedder.name, embedder.dimension)
+            report = Ingestor(settings, store, embedder, Tokenizer()).run()
+            assert report.ok and report.summary()["pages"] == 64, report.to_dict()
+            store.close()
+            (shared / "ingested").touch()
     data = tmp_path_factory.mktemp("deck-data")
-    corpus = tmp_path_factory.mktemp("deck-corpus")
-    shutil.copy(DECK_PDF, corpus / DECK_PDF.name)
-    shutil.copy(CORPUS / "manifest.toml", corpus / "manifest.toml")
-    settings = make_settings(data, corpus)
-    store = Store(settings, embedder.name, embedder.dimension)
-    report = Ingestor(settings, store, embedder, Tokenizer()).run()
-    assert report.ok and report.summary()["pages"] == 64, report.to_dict()
-    return settings
+    shutil.copytree(shared / "data", data, dirs_exist_ok=True)
+    return make_settings(data, corpus)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.tokenize import Tokenizer
+from rag.retrieval import FUSION_WEIGHTS, RRF_K
 from rag.service import PolicyQA
 
 
@@ -41,7 +44,18 @@ def test_hybrid_ranks_and_duplicate_slides(deck_service):
     assert pages[0] in (7, 33)
     assert not {7, 33} <= set(pages), "the repeated slide is shown once"
     assert any(dup_page in (7, 33) for h in hits for _, dup_page in h.duplicate_pages)
-    assert hits[0].dense_rank is not None or hits[0].keyword_rank is not None
+    # The top hit is found by both legs, and the exposed ranks are the ones its fused score came from.
+    assert hits[0].dense_rank is not None and hits[0].keyword_rank is not None
+    assert hits[0].dense_similarity is not None and hits[0].keyword_score > 0
+    weights = FUSION_WEIGHTS["ja"]
+    for h in hits:
+        expected = sum(
+            weights[leg] / (RRF_K + rank)
+            for leg, rank in (("dense", h.dense_rank), ("keyword", h.keyword_rank))
+            if rank is not None
+        )
+        assert h.score == pytest.approx(expected), h
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
 def test_keyword_leg_finds_exact_identifiers(settings, embedder, make_pdf):
