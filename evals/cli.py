@@ -13,6 +13,8 @@ from evals.dataset import default_dataset
 from evals.metrics import MRR_DEPTH
 from evals.run import Progress, order_configs, render_summary, run_eval
 
+MAX_FOLLOW_UP_GAP = 0.10  # answer_pass of follow-ups (with history) at least that of first turns minus this
+
 
 def _stderr_progress() -> Progress | None:
     if not sys.stderr.isatty():
@@ -63,6 +65,14 @@ def _stderr_progress() -> Progress | None:
     is_flag=True,
     help="Check evals/thresholds.toml (running the configurations it names) and exit 1 if it fails.",
 )
+@click.option(
+    "--conversations",
+    "conversation_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Multi-turn eval JSONL (repeatable): every turn scored with and without history; "
+    f"--gate then requires follow-ups within {MAX_FOLLOW_UP_GAP} answer_pass of first turns.",
+)
 def eval_command(
     datasets: tuple[Path, ...],
     k: int,
@@ -71,8 +81,16 @@ def eval_command(
     json_out: Path | None,
     report_dir: Path | None,
     gate: bool,
+    conversation_files: tuple[Path, ...],
 ) -> None:
     """Score answers and retrieval on eval datasets, configurations side by side."""
+    if conversation_files:
+        if datasets or configs or report_dir:
+            raise click.UsageError(
+                "--conversations runs the product on conversations alone; drop --dataset/--config/--report"
+            )
+        _conversation_eval(conversation_files, gate, json_out)
+        return
     from core.settings import Settings
     from evals.dataset import DatasetError, load_datasets
     from evals.gate import load_thresholds, required_configs
@@ -145,3 +163,46 @@ def eval_command(
                 click.secho(f"  - {failure}", fg="red")
             sys.exit(1)
         click.secho("\ngate passed", fg="green", bold=True)
+
+
+def _conversation_eval(paths: tuple[Path, ...], gate: bool, json_out: Path | None) -> None:
+    from core.settings import Settings
+    from evals.conversations import follow_up_gap, load_conversations, render, run_conversations, summarize
+    from evals.dataset import DatasetError
+    from rag.service import PolicyQA
+
+    try:
+        conversations = load_conversations(paths)
+    except DatasetError as exc:
+        click.secho(f"error: invalid conversation file: {exc}", fg="red", err=True)
+        sys.exit(2)
+    results = run_conversations(PolicyQA(Settings()), conversations)
+    summary = summarize(results)
+    gap = follow_up_gap(summary)
+    click.echo(
+        f"{len(conversations)} conversations, {len(results)} turns from {', '.join(p.name for p in paths)}\n"
+    )
+    click.echo(render(summary))
+    click.echo(
+        f"\nfollow-ups (with history) trail first turns by {gap:+.3f} answer_pass (gate: at most {MAX_FOLLOW_UP_GAP})"
+    )
+    if json_out:
+        turns = [
+            {
+                "conversation": r.conversation,
+                "group": r.group,
+                "understood_as": r.understood_as,
+                "with_history": r.with_history.to_dict(),
+                "alone": r.alone.to_dict(),
+            }
+            for r in results
+        ]
+        json_out.write_text(
+            json.dumps(
+                {"summary": summary, "follow_up_gap": gap, "turns": turns}, ensure_ascii=False, indent=1
+            ),
+            encoding="utf-8",
+        )
+    if gate and gap > MAX_FOLLOW_UP_GAP + 1e-9:
+        click.secho("gate FAILED: follow-ups trail first turns by more than the limit", fg="red", err=True)
+        sys.exit(1)

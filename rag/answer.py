@@ -81,6 +81,11 @@ class Answer(BaseModel):
     confidence: float = Field(
         description="Evidence strength in [0, 1]; the service abstains below a threshold"
     )
+    understood_as: str | None = Field(
+        None,
+        description="Set when the question was read as a follow-up: the question as it was asked of the "
+        "documents, with the conversation's topic",
+    )
     notice: str | None = Field(
         None,
         description="Set when the answer differs from what was asked, e.g. an LLM "

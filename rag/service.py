@@ -25,6 +25,7 @@ from ingest.pipeline import FileResult, Ingestor, IngestReport, ProgressFn
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, Source, marker
 from rag.crosslingual import TermTranslator
 from rag.extractive import Composition, ExtractiveComposer
+from rag.followups import Turn, resolve, understood
 from rag.memo import Memo
 from rag.retrieval import HybridRetriever, RankedChunk
 from rag.uploads import Uploads
@@ -155,19 +156,25 @@ class PolicyQA:
         documents: Sequence[str] | None = None,
         mode: Literal["extractive", "llm"] | None = None,
         legs: str = "hybrid",
+        history: Sequence[Turn] = (),
     ) -> Answer:
-        """Retrieve, compose a cited answer, or abstain when the evidence is weak."""
+        """Retrieve, compose a cited answer, or abstain when the evidence is weak.
+
+        ``history`` is the conversation so far, oldest first: a follow-up that leans on it is asked
+        together with the conversation's topic, and the answer says so (``understood_as``)."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = question.strip()
+        resolution = resolve(question, history)
+        query = resolution.query
         top_k = top_k or self.settings.top_k
         # The composer reads more than it returns: a list asked for may sit on a page ranked just below top_k.
         ranked = self.search(
-            question, top_k=max(top_k, COMPOSE_CHUNKS), documents=documents, legs=legs, timings=timings
+            query, top_k=max(top_k, COMPOSE_CHUNKS), documents=documents, legs=legs, timings=timings
         )
         t = time.perf_counter()
         pages = self._page_loader(ranked)
-        composition = self.composer.compose(question, ranked, pages)
+        composition = self.composer.compose(query, ranked, pages)
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         sources = [Source.of(c) for c in ranked[:top_k]]
         english = not has_japanese(question)
@@ -189,7 +196,10 @@ class PolicyQA:
             if wanted == "llm":
                 from rag.llm import llm_answer
 
-                result = llm_answer(self, question, ranked[:top_k], result)
+                result = llm_answer(self, query, ranked[:top_k], result)
+        if resolution.topic is not None:
+            note = understood(resolution.topic, question)
+            result = result.model_copy(update={"answer": f"{note}{result.answer}", "understood_as": query})
         result.timings_ms["total_ms"] = (time.perf_counter() - started) * 1000
         result.timings_ms = {k: round(v, 2) for k, v in result.timings_ms.items()}
         return result

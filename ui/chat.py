@@ -21,6 +21,7 @@ import gradio as gr
 
 from core.settings import Settings
 from rag.feedback import Feedback, record_feedback
+from rag.followups import Turn
 from ui.formatting import (
     ERROR_EMPTY,
     citation_href,
@@ -141,8 +142,10 @@ class ChatHandlers:
                 )
             )
             return "", history, records
+        # The conversation so far: the answered turns still on screen (a cleared chat starts afresh).
+        earlier = [Turn(r["question"], r["answer"]) for i, r in sorted(records.items()) if i < len(history)]
         try:
-            result = self.service.answer(question, documents=list(documents or []) or None)
+            result = self.service.answer(question, documents=list(documents or []) or None, history=earlier)
             content = format_answer(result)
         except Exception as exc:
             log.exception("the chat UI could not answer %r (documents=%s)", question[:200], documents)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rag.feedback import Feedback
+from rag.followups import MAX_TURNS as MAX_HISTORY_TURNS
 
 EXAMPLE_DOC = "econsec-public-private-action-2025-03-16"
 
@@ -34,12 +35,29 @@ class _Query(BaseModel):
     )
 
 
+class HistoryTurn(BaseModel):
+    question: str = Field(
+        min_length=1, max_length=2000, description="An earlier question of the conversation."
+    )
+    answer: str = Field("", max_length=20000, description="The answer it got (as shown to the user).")
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class AnswerRequest(_Query):
     question: str = Field(min_length=1, max_length=2000, description="The question, in Japanese or English.")
     mode: Literal["extractive", "llm"] | None = Field(
         None,
         description="`extractive` quotes the documents; `llm` needs an LLM endpoint configured. "
         "Default: `llm` when one is configured, else `extractive`.",
+    )
+    history: list[HistoryTurn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="The conversation so far, oldest first. A follow-up that leans on it (「そのうち…は？」, "
+        '「いつ？」, "which of them…") is asked together with the conversation\'s topic, and the answer '
+        "starts with what it was understood to be about (e.g. 「（特定重要物資について）」; `understood_as` "
+        "holds the question as asked). A question that stands on its own is not changed.",
     )
 
     model_config = ConfigDict(

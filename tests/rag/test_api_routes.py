@@ -23,6 +23,7 @@ from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
 from core.settings import Settings
 from policyqa.api import create_app
 from rag.answer import Source
+from rag.followups import Turn
 from rag.service import PolicyQA
 
 TOKEN = "test-admin-token-0123456789"
@@ -219,6 +220,17 @@ def test_answer_is_exactly_what_the_service_answers(client, deck_service):
     assert len(client.post("/v1/answer", json={"question": MATERIALS_Q, "top_k": 3}).json()["sources"]) <= 3
 
 
+def test_a_follow_up_is_answered_with_the_conversation_and_says_what_it_was_about(client, deck_service):
+    history = [{"question": "特定重要物資は何？", "answer": "…"}]
+    api = client.post("/v1/answer", json={"question": "いつ指定された？", "history": history}).json()
+    assert api["understood_as"] == "特定重要物資 いつ指定された？"
+    assert api["answer"].startswith("（特定重要物資について）")
+    direct = deck_service.answer("いつ指定された？", history=[Turn("特定重要物資は何？", "…")])
+    assert without_timings(api) == without_timings(direct.model_dump())
+    alone = client.post("/v1/answer", json={"question": MATERIALS_Q, "history": history}).json()
+    assert alone["understood_as"] is None  # a question that stands on its own is not changed
+
+
 def test_answer_abstains_out_of_corpus(client):
     answer = client.post("/v1/answer", json={"question": "2026年度の診療報酬改定の改定率は？"}).json()
     assert answer["abstained"] is True and answer["citations"] == []
@@ -241,6 +253,10 @@ def test_answer_abstains_out_of_corpus(client):
         ({"question": MATERIALS_Q, "documents": [""]}, "documents"),
         ({"question": MATERIALS_Q, "mode": "poetry"}, "mode"),
         ({"question": MATERIALS_Q, "temperature": 0.2}, "temperature"),
+        ({"question": "いつ？", "history": "特定重要物資"}, "history"),
+        ({"question": "いつ？", "history": [{"answer": "…"}]}, "history"),
+        ({"question": "いつ？", "history": [{"question": "a", "answer": "b", "who": "me"}]}, "history"),
+        ({"question": "いつ？", "history": [{"question": "特定重要物資は何？"}] * 11}, "history"),
         (["not", "an", "object"], "body"),
     ],
 )

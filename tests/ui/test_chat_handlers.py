@@ -10,6 +10,7 @@ import re
 import pytest
 
 from core.errors import UnknownDocuments
+from core.settings import Settings
 from core.store import DocumentRecord
 from rag.answer import ABSTAIN_JA, Answer, Citation, marker
 from rag.links import citation_url
@@ -45,12 +46,14 @@ class FakeService:
         )
         self.fail = fail
         self.calls: list[tuple[str, object]] = []
+        self.histories: list[list] = []
 
     def documents(self):
         return dict(self.docs)
 
-    def answer(self, question, *, top_k=None, documents=None):
+    def answer(self, question, *, top_k=None, documents=None, history=()):
         self.calls.append((question, documents))
+        self.histories.append(list(history))
         if self.fail:
             raise self.fail
         if "診療報酬" in question:
@@ -275,3 +278,15 @@ def test_real_service_answer_is_rendered_with_pdf_links(deck_service, deck_setti
     assert "根拠" in content and "2025年3月16日" in content
     _, history, _ = handlers.respond("2026年度の診療報酬改定の改定率は？", history, [], records)
     assert ABSTAIN_JA in text(history[-1]) and "<a " not in text(history[-1])
+
+
+def test_a_follow_up_is_asked_with_the_conversation_on_screen_and_the_same_filter() -> None:
+    service = FakeService()
+    handlers = ChatHandlers(service, Settings())
+    _, history, records = handlers.respond("特定重要物資は何？", [], [DECK], {})
+    _, history, records = handlers.respond("そのうち経産省の所管は？", history, [DECK], records)
+    assert [t.question for t in service.histories[1]] == ["特定重要物資は何？"]
+    assert service.histories[1][0].answer == records[1]["answer"]
+    assert service.calls[1] == ("そのうち経産省の所管は？", [DECK])  # the filter applies to follow-ups too
+    _, history, records = handlers.respond("いつ？", [], [DECK], records)  # the chat was cleared
+    assert service.histories[2] == []

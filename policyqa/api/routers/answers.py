@@ -25,6 +25,7 @@ from policyqa.api.schemas import (
 )
 from rag import links
 from rag.answer import Answer, Source
+from rag.followups import Turn
 from rag.service import PolicyQA
 
 log = logging.getLogger("policyqa.api")
@@ -118,7 +119,10 @@ CheckedAnswerRequest = Annotated[AnswerRequest, Depends(checked_answer_request)]
 
 
 def _answer(service: PolicyQA, request: Request, body: AnswerRequest) -> Answer:
-    result = service.answer(body.question, top_k=body.top_k, documents=body.documents or None, mode=body.mode)
+    history = [Turn(t.question, t.answer) for t in body.history]
+    result = service.answer(
+        body.question, top_k=body.top_k, documents=body.documents or None, mode=body.mode, history=history
+    )
     for citation in result.citations:
         citation.url = pdf_url(request, citation.doc_id, citation.page)
     return result
