@@ -410,3 +410,33 @@ def test_thumbs_up_and_down_append_feedback_lines_for_the_right_answer(ui, serve
     assert down["question"] == OUT_OF_CORPUS_Q and down["vote"] == "down"
     assert ABSTAIN in down["answer"] and down["citations"] == []
     shot(page, "05-feedback.png")
+
+
+def test_enter_while_the_ime_is_composing_does_not_send(ui, server):
+    """Japanese input: the Enter that confirms a kanji conversion must not send the half-typed
+    question (Gradio's text box ignores it; this keeps it so)."""
+    page = ui
+    open_ui(page, server)
+    answers = page.locator("#pqa-chat .pqa-answer")
+    page.fill("#pqa-question textarea", "特定重要物資")
+    page.eval_on_selector(
+        "#pqa-question textarea",
+        """el => el.dispatchEvent(new KeyboardEvent('keydown',
+               {key: 'Enter', code: 'Enter', keyCode: 229, isComposing: true, bubbles: true, cancelable: true}))""",
+    )
+    page.wait_for_timeout(1500)
+    assert answers.count() == 0, "an Enter that confirms a conversion sent the question"
+    assert page.input_value("#pqa-question textarea") == "特定重要物資"
+    page.press("#pqa-question textarea", "Enter")  # a plain Enter sends
+    page.wait_for_function(
+        "() => document.querySelectorAll('#pqa-chat .pqa-answer').length > 0", timeout=60_000
+    )
+
+
+def test_a_follow_up_in_the_chat_says_what_it_was_taken_to_be_about(ui, server):
+    page = ui
+    open_ui(page, server)
+    ask(page, "特定重要物資は何？")
+    follow_up = ask(page, "いつ指定された？")
+    assert follow_up.inner_text().strip().startswith("（特定重要物資について）")
+    shot(page, "06-follow-up.png")
