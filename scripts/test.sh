@@ -11,11 +11,18 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/share/fonts/opentype/ipa
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-ipaexfont >/dev/null
 fi
+if ! command -v npm >/dev/null 2>&1; then  # Node.js for installing PDF.js (the page viewer)
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # The st extra pins torch==2.13.0 (CPU); an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q -e ".[dev,st]"
+# PDF.js for the in-app page viewer (its browser tests need it), pinned by ui/pdf_viewer/package-lock.json.
+npm ci --prefix ui/pdf_viewer --omit=optional --no-audit --no-fund --silent
 
 # Habits first (seconds): lint, formatting, the layer contracts, types.
 .venv/bin/ruff check .

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.errors import Kind, PolicyQAError
 from rag.answer import Answer, Citation, marker
-from rag.links import citation_url
+from rag.links import citation_url, viewer_url
 
 ABSTAIN_HINT = "質問の言い回しを変えるか、対象資料の選択を見直してください。"
 ERROR_GENERIC = (
@@ -71,11 +71,25 @@ def citation_href(citation: Citation) -> str:
     return citation.url or citation_url(citation.doc_id, citation.page)
 
 
+def viewer_href(citation: Citation) -> str:
+    """The in-app viewer at the cited page with the quote marked (under the same root as ``url``)."""
+    base = citation.url.split("/v1/documents/")[0] if citation.url else ""
+    return viewer_url(citation.doc_id, citation.page, citation.quote, base=base)
+
+
 def citation_link(citation: Citation) -> str:
-    """``<a>`` that opens the cited PDF page in a new tab."""
+    """``<a>`` that opens the cited page in the viewer, in a new tab."""
     return (
-        f'<a class="pqa-cite" href="{_esc(citation_href(citation))}" target="_blank" '
+        f'<a class="pqa-cite" href="{_esc(viewer_href(citation))}" target="_blank" '
         f'rel="noopener noreferrer">{_esc(citation_label(citation.doc_title, citation.page))}</a>'
+    )
+
+
+def pdf_link(citation: Citation) -> str:
+    """``<a>`` that opens the PDF itself at the cited page, for readers who prefer their own viewer."""
+    return (
+        f'<a class="pqa-pdf" href="{_esc(citation_href(citation))}" target="_blank" '
+        f'rel="noopener noreferrer">PDF</a>'
     )
 
 
@@ -108,6 +122,7 @@ def evidence_panel(citations: Sequence[Citation]) -> str:
         head = citation_link(c)  # reads «title p.N»
         if date:
             head += f'<span class="pqa-ev-date">（{_esc(date)}）</span>'
+        head += f" {pdf_link(c)}"
         items.append(
             f'<li><div class="pqa-ev-head">{head}</div>'
             f'<blockquote class="pqa-quote">{_lines_html(c.quote)}</blockquote></li>'

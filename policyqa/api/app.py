@@ -41,7 +41,9 @@ TAGS = [
 def _mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
     """The chat UI at /ui (a Gradio app over the same service)."""
     from ui.chat import mount_ui
+    from ui.viewer import mount_viewer
 
+    mount_viewer(app)
     mount_ui(app, service, settings)
 
 

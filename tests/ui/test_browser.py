@@ -440,3 +440,36 @@ def test_a_follow_up_in_the_chat_says_what_it_was_taken_to_be_about(ui, server):
     follow_up = ask(page, "いつ指定された？")
     assert follow_up.inner_text().strip().startswith("（特定重要物資について）")
     shot(page, "06-follow-up.png")
+
+
+def test_a_citation_opens_the_viewer_at_its_page_with_the_quote_marked(ui, server):
+    page = ui
+    open_ui(page, server)
+    answer = ask(page, MATERIALS_Q)
+    link = answer.locator("a.pqa-cite").first
+    href = link.get_attribute("href")
+    assert href.startswith("/viewer/?")
+    with page.context.expect_page() as opened:
+        link.click()
+    viewer = opened.value
+    viewer.wait_for_function("() => document.body.dataset.rendered", timeout=60_000)
+    viewer.wait_for_function(
+        "() => document.querySelector('#pqa-status').dataset.kind !== 'loading'", timeout=30_000
+    )
+    assert viewer.locator(".pqa-mark").count() >= 1, viewer.locator("#pqa-status").inner_text()
+    cited_page = re.search(r"page=(\d+)", href).group(1)
+    assert viewer.locator("#pqa-pageno").inner_text().startswith(f"{cited_page} /")
+    assert viewer.evaluate("document.querySelector('#pqa-page').width") > 100
+    assert viewer.locator("#pqa-pdf").get_attribute("href").endswith(f"/pdf#page={cited_page}")
+    viewer.screenshot(path=str(ARTIFACTS / "07-viewer.png"), full_page=True)
+    viewer.close()
+
+
+def test_the_viewer_marks_nothing_when_the_quote_is_not_on_the_page(ui, server):
+    page = ui
+    page.goto(f"{server.base}/viewer/?doc={DECK_ID}&page=19&quote=この文章はこのページにない。")
+    page.wait_for_function(
+        "() => document.querySelector('#pqa-status').dataset.kind === 'none'", timeout=60_000
+    )
+    assert page.locator(".pqa-mark").count() == 0
+    assert "特定できなかった" in page.locator("#pqa-status").inner_text()

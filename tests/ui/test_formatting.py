@@ -10,7 +10,7 @@ import pytest
 from core.errors import StoreUnavailable, UnknownDocuments
 from core.store import DocumentRecord
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, marker
-from rag.links import citation_url, pdf_url
+from rag.links import citation_url, pdf_url, viewer_url
 from ui import formatting as fmt
 
 DECK = "econsec-public-private-action-2025-03-16"
@@ -98,15 +98,19 @@ def test_citation_url_rejects_page_zero():
 def test_citation_link_reads_title_and_page_and_opens_a_new_tab():
     tags = Tags(fmt.citation_link(cite(page=19)))
     [link] = tags.links()
-    assert link["href"] == f"/v1/documents/{DECK}/pdf#page=19"
+    assert link["href"] == viewer_url(DECK, 19, cite(page=19).quote)
+    assert link["href"].startswith("/viewer/?") and "page=19" in link["href"]
     assert link["target"] == "_blank"
     assert "noopener" in link["rel"]
     assert "".join(tags.text) == f"{DECK_TITLE} p.19"
 
 
 def test_citation_link_prefers_the_url_the_service_set():
-    [link] = Tags(fmt.citation_link(cite(url="/root/v1/documents/x/pdf#page=4"))).links()
-    assert link["href"] == "/root/v1/documents/x/pdf#page=4"
+    c = cite(url="/root/v1/documents/x/pdf#page=4")
+    [link] = Tags(fmt.citation_link(c)).links()
+    assert link["href"].startswith("/root/viewer/?")
+    [pdf] = Tags(fmt.pdf_link(c)).links()
+    assert pdf["href"] == "/root/v1/documents/x/pdf#page=4"
 
 
 # ---------------------------------------------------------------- answers
@@ -118,8 +122,10 @@ def test_answer_turns_inline_markers_into_links_and_lists_sources():
     tags = Tags(html)
     assert not tags.stack
     hrefs = [a["href"] for a in tags.links()]
-    # inline (2) + 出典 line (2) + 根拠 panel (2)
-    assert hrefs.count(citation_url(DECK, 19)) == 3 and hrefs.count(citation_url(DECK, 16)) == 3
+    # viewer links: inline (2) + 出典 line (2) + 根拠 panel (2); the panel also links each PDF page
+    views = [h for h in hrefs if h.startswith("/viewer/")]
+    assert sum("page=19" in h for h in views) == 3 and sum("page=16" in h for h in views) == 3
+    assert hrefs.count(citation_url(DECK, 19)) == 1 and hrefs.count(citation_url(DECK, 16)) == 1
     assert all(a["target"] == "_blank" for a in tags.links())
     assert "〔" + fmt.citation_link(cite(19)) + "〕" in html
     assert marker(DECK_TITLE, 19) not in html  # every marker became a link
@@ -143,7 +149,7 @@ def test_html_and_markdown_in_quotes_and_answers_are_escaped():
     assert "&amp; &quot;q&quot;" in html
     # the text reads exactly as written (no Markdown applied, nothing dropped)
     assert evil in "".join(tags.text)
-    assert all(a["href"].startswith("/v1/documents/") for a in tags.links())
+    assert all(a["href"].startswith(("/v1/documents/", "/viewer/?")) for a in tags.links())
 
 
 def test_titles_with_markup_are_escaped_in_links_and_panels():
@@ -151,7 +157,8 @@ def test_titles_with_markup_are_escaped_in_links_and_panels():
     html = fmt.format_answer(answer(f"本文 {marker(c.doc_title, 3)}", [c]))
     assert "<b>" not in html
     assert "資料&lt;b&gt;&quot;A&quot;&lt;/b&gt;&amp;B p.3" in html
-    assert html.count('href="/v1/documents/doc-a/pdf#page=3"') == 3
+    assert html.count('href="/v1/documents/doc-a/pdf#page=3"') == 1
+    assert html.count('href="/viewer/?doc=doc-a&amp;page=3') == 3
 
 
 def test_evidence_panel_lists_each_quote_with_title_date_and_page():
@@ -174,7 +181,8 @@ def test_evidence_panel_is_empty_without_citations():
 
 def test_repeated_pages_are_linked_once_in_the_sources_line():
     line = fmt.sources_line([cite(19), cite(19, quote="別の箇所"), cite(16)])
-    assert [a["href"] for a in Tags(line).links()] == [citation_url(DECK, 19), citation_url(DECK, 16)]
+    hrefs = [a["href"] for a in Tags(line).links()]
+    assert hrefs == [viewer_url(DECK, 19, cite(19).quote), viewer_url(DECK, 16, cite(16).quote)]
 
 
 def test_notice_is_shown():
