@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from evals.extraction import load_references, score_page
-from ingest.pdf import PdfProblem, read_pdf
+from ingest.pdf import PdfDocument, PdfProblem, read_pdf
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REAL = DATA / "real-pdfs"
@@ -49,9 +49,15 @@ def test_a_file_that_needs_a_password_to_open_is_reported_as_password_protected(
     assert "password-protected" in problem.value.message and "secret.pdf" in problem.value.message
 
 
+@cache
+def _read(path: Path) -> PdfDocument:
+    """Each real PDF is read once per test process; the tests below only look at the result."""
+    return read_pdf(path)
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_every_real_government_pdf_is_read(name: str) -> None:
-    document = read_pdf(REAL / name)
+    document = _read(REAL / name)
     assert len(document.pages) == len(PdfReader(str(REAL / name)).pages)
     assert sum(len(p) for p in document.pages) > 500
     assert document.first_page_title and len(document.first_page_title) <= 81
@@ -62,30 +68,29 @@ def test_every_real_government_pdf_is_read(name: str) -> None:
 
 def test_titles_come_from_the_largest_text_not_from_labels() -> None:
     assert (
-        read_pdf(REAL / "cao-ai-regulation-approach-2024-05.pdf").first_page_title
+        _read(REAL / "cao-ai-regulation-approach-2024-05.pdf").first_page_title
         == "「AI 制度に関する考え方」について"
     )  # the cover's first line is 「資料２－１」
-    assert read_pdf(REAL / "mic-meti-ai-guidelines-annex-overview-2024.pdf").first_page_title.startswith(
+    assert _read(REAL / "mic-meti-ai-guidelines-annex-overview-2024.pdf").first_page_title.startswith(
         "AI事業者ガイドライン案"
     )
 
 
 def test_margin_line_numbers_headers_and_side_tabs_stay_out_of_the_page_text() -> None:
-    regulation = read_pdf(REAL / "cao-ai-regulation-approach-2024-05.pdf").pages[3]
+    regulation = _read(REAL / "cao-ai-regulation-approach-2024-05.pdf").pages[3]
     assert regulation.startswith("２．多様なリスクへの対応と各国における制度整備の検討状況")
     assert "リスクへの対応の一般的なアプローチ" in regulation  # a sentence that wrapped across a line number
-    white_paper = read_pdf(REAL / "cao-disaster-white-paper-2024-part3.pdf").pages[9]
+    white_paper = _read(REAL / "cao-disaster-white-paper-2024-part3.pdf").pages[9]
     assert "令和6年版防災白書" not in white_paper.replace(" ", "")
     assert "防災R6_3-1.indd" not in white_paper  # the printer's slug in the bleed
     assert "令和6年度予算額 | 100百万円" in white_paper  # label and amount: one row
 
 
-@cache
 def _pages(doc: str) -> list[str]:
     path = REAL / f"{doc}.pdf"
     if not path.exists():
         path = DATA.parents[1] / "corpus" / f"{doc}.pdf"
-    return read_pdf(path).pages
+    return _read(path).pages
 
 
 def _extracted(reference) -> str:

@@ -24,7 +24,7 @@ def test_check_markers_keeps_valid_drops_invalid():
 def llm_service(deck_settings, embedder):
     with StubServer(free_port()) as stub:
         settings = deck_settings.model_copy(
-            update={"llm_base_url": stub.url, "llm_model": "stub-model", "llm_timeout_s": 2.0}
+            update={"llm_base_url": stub.url, "llm_model": "stub-model", "llm_timeout_s": 1.0}
         )
         yield PolicyQA(settings, embedder=embedder), stub
 
@@ -58,7 +58,7 @@ def test_llm_failure_falls_back_to_extractive(llm_service, failure):
     if failure == "http_error":
         stub.script.status = 500
     elif failure == "timeout":
-        stub.script.delay_s = 3.0  # longer than llm_timeout_s
+        stub.script.delay_s = 2.0  # longer than llm_timeout_s
     else:
         stub.script.reply = "根拠を示さない回答 [42]"
     answer = service.answer(QUESTION, mode="llm")

@@ -76,6 +76,7 @@ def test_keyword_leg_finds_exact_identifiers(settings, embedder, make_pdf):
     assert service.search("2nm", legs="keyword")[0].page == 3
 
 
+@pytest.mark.slow  # a second process ingests
 def test_keyword_index_follows_another_process(settings, embedder, make_pdf):
     """Chroma is the source of truth: an ingest by another process shows up in this one's
     keyword and dense results without a restart."""
