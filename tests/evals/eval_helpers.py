@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from evals.baselines import PageHit, SimpleAnswer
 from evals.dataset import EvalCase, parse_case
@@ -51,3 +55,20 @@ def answer(
     return SimpleAnswer(
         question="q", answer=text, abstained=abstained, citations=hits(*cited), sources=hits(*sources)
     )
+
+
+@contextmanager
+def product_environment(data_dir: Path, corpus_dir: Path) -> Iterator[None]:
+    """The environment a CLI run in a test sees: this index and corpus, embedded Chroma, the
+    default embedder, no LLM (whatever the developer's shell sets)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POLICYQA_DATA_DIR", str(data_dir))
+        mp.setenv("POLICYQA_CORPUS_DIR", str(corpus_dir))
+        for name in (
+            "POLICYQA_CHROMA_URL",
+            "POLICYQA_EMBEDDER",
+            "POLICYQA_LLM_BASE_URL",
+            "POLICYQA_LLM_MODEL",
+        ):
+            mp.delenv(name, raising=False)
+        yield

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eval_helpers import product_environment
 
 from evals.conversations import load_conversations
 from evals.dataset import DatasetError
@@ -90,17 +91,7 @@ def test_follow_ups_with_history_pass_the_gate_on_the_test_part(tmp_path: Path) 
     ]:
         shutil.copy(pdf, corpus / pdf.name)
     shutil.copy(ROOT / "corpus" / "manifest.toml", corpus / "manifest.toml")
-    env = {"POLICYQA_DATA_DIR": str(tmp_path / "data"), "POLICYQA_CORPUS_DIR": str(corpus)}
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in env.items():
-            mp.setenv(name, value)
-        for name in (
-            "POLICYQA_CHROMA_URL",
-            "POLICYQA_EMBEDDER",
-            "POLICYQA_LLM_BASE_URL",
-            "POLICYQA_LLM_MODEL",
-        ):
-            mp.delenv(name, raising=False)
+    with product_environment(tmp_path / "data", corpus):
         ingested = CliRunner().invoke(main, ["ingest", "--json"])
         assert ingested.exit_code == 0, ingested.output
         out = tmp_path / "conversations.json"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eval_helpers import product_environment
 
 from core.settings import Settings
 from evals.dataset import load_datasets
@@ -33,16 +34,7 @@ def real_settings(tmp_path_factory, embedder):
     for pdf in REAL.glob("*.pdf"):
         shutil.copy(pdf, corpus / pdf.name)
     data = tmp_path_factory.mktemp("real-data")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POLICYQA_DATA_DIR", str(data))
-        mp.setenv("POLICYQA_CORPUS_DIR", str(corpus))
-        for name in (
-            "POLICYQA_CHROMA_URL",
-            "POLICYQA_EMBEDDER",
-            "POLICYQA_LLM_BASE_URL",
-            "POLICYQA_LLM_MODEL",
-        ):
-            mp.delenv(name, raising=False)
+    with product_environment(data, corpus):
         result = CliRunner().invoke(main, ["ingest", "--json", str(corpus)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{") :])
