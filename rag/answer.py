@@ -51,10 +51,12 @@ class Citation(BaseModel):
 
 
 class Source(BaseModel):
+    """A retrieved passage: what an answer was drawn from, and what ``/v1/search`` returns."""
+
     doc_id: str
     doc_title: str
-    page: int
-    score: float
+    page: int = Field(description="1-based physical page of the PDF")
+    score: float = Field(description="Fused reciprocal-rank score (higher is better)")
     text: str
     chunk_id: str
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from rag.answer import Source
 from rag.feedback import Feedback
 from rag.followups import MAX_TURNS as MAX_HISTORY_TURNS
 
@@ -87,18 +88,9 @@ class SearchRequest(_Query):
     _blank = field_validator("query")(_not_blank)
 
 
-class SearchSource(BaseModel):
-    doc_id: str
-    doc_title: str
-    page: int = Field(description="1-based physical page of the PDF")
-    score: float = Field(description="Fused reciprocal-rank score (higher is better)")
-    text: str
-    chunk_id: str
-
-
 class SearchResponse(BaseModel):
     query: str
-    sources: list[SearchSource]
+    sources: list[Source]
 
     model_config = ConfigDict(
         json_schema_extra={

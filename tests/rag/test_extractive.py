@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from rag.extractive import ExtractiveComposer
-from rag.intent import gives_asked_type, question_intent
 from rag.retrieval import RankedChunk
 
 
@@ -49,31 +46,6 @@ BUDGET_PAGE = (
     "消防庁においては、救急業務を取り巻く諸課題への対応策について検討を行う。\n"
     "令和6年度予算額 | 53百万円"
 )
-
-
-@pytest.mark.parametrize(
-    ("question", "wants_list"),
-    [
-        ("年休の出勤率を計算するとき、出勤したことにする期間ってどんなものがある？", True),
-        ("別添にはどのような参考資料が含まれている？", True),
-        ("What kinds of risks does the paper list?", True),
-        ("特定重要物資として指定された12の物資は何か", True),
-        ("消防団の予算はいくら？", False),
-        ("どんな目的の制度？", False),
-    ],
-)
-def test_lists_are_recognised_with_or_without_a_count(question: str, wants_list: bool) -> None:
-    assert question_intent(question).wants_list is wants_list
-
-
-def test_a_figure_is_an_answer_only_if_the_question_does_not_already_hold_it() -> None:
-    intent = question_intent("令和6年度の予算はいくら？")
-    assert intent.wants_number
-    assert not gives_asked_type(
-        "（33）消防団を中核とした地域防災力の充実強化", intent, "令和6年度の予算はいくら？"
-    )
-    assert not gives_asked_type("令和6年度の計画", intent, "令和6年度の予算はいくら？")
-    assert gives_asked_type("令和6年度予算額 | 756百万円", intent, "令和6年度の予算はいくら？")
 
 
 def test_how_much_puts_the_items_budget_row_first() -> None:

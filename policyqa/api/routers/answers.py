@@ -19,7 +19,6 @@ from policyqa.api.schemas import (
     AnswerRequest,
     SearchRequest,
     SearchResponse,
-    SearchSource,
     error_responses,
     json_error_responses,
 )
@@ -194,4 +193,4 @@ def search(
 ) -> SearchResponse:
     """The ranked chunks behind an answer: the same JSON as `policyqa search --json`."""
     hits = service.search(body.query, top_k=body.top_k, documents=body.documents or None)
-    return SearchResponse(query=body.query, sources=[SearchSource(**Source.of(h).model_dump()) for h in hits])
+    return SearchResponse(query=body.query, sources=[Source.of(h) for h in hits])

@@ -1,0 +1,45 @@
+"""What a question asks for: a list (with or without a count), a figure, a date."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.intent import gives_asked_type, holds_asked_type, question_intent
+
+
+@pytest.mark.parametrize(
+    ("question", "wants_list"),
+    [
+        ("年休の出勤率を計算するとき、出勤したことにする期間ってどんなものがある？", True),
+        ("別添にはどのような参考資料が含まれている？", True),
+        ("What kinds of risks does the paper list?", True),
+        ("特定重要物資として指定された12の物資は何か", True),
+        ("消防団の予算はいくら？", False),
+        ("どんな目的の制度？", False),
+    ],
+)
+def test_lists_are_recognised_with_or_without_a_count(question: str, wants_list: bool) -> None:
+    assert question_intent(question).wants_list is wants_list
+
+
+def test_a_figure_is_an_answer_only_if_the_question_does_not_already_hold_it() -> None:
+    intent = question_intent("令和6年度の予算はいくら？")
+    assert intent.wants_number
+    assert not gives_asked_type(
+        "（33）消防団を中核とした地域防災力の充実強化", intent, "令和6年度の予算はいくら？"
+    )
+    assert not gives_asked_type("令和6年度の計画", intent, "令和6年度の予算はいくら？")
+    assert gives_asked_type("令和6年度予算額 | 756百万円", intent, "令和6年度の予算はいくら？")
+
+
+def test_a_count_is_the_number_of_things_asked_for_not_a_month_or_an_amount() -> None:
+    assert question_intent("12の物資を挙げて").count == 12
+    assert question_intent("十二の物資").count == 12 and question_intent("五つの柱は？").count == 5
+    assert question_intent("12月に決まったことは？").count is None
+    assert question_intent("What are the three pillars?").count == 3
+
+
+def test_dates_and_figures_are_told_apart() -> None:
+    when = question_intent("いつ閣議決定された？")
+    assert when.wants_date and not when.wants_number
+    assert holds_asked_type("2024年4月に閣議決定", when) and not holds_asked_type("閣議決定された", when)

@@ -1,0 +1,33 @@
+"""Lists on a page: numbered outlines and runs of short or bulleted lines."""
+
+from __future__ import annotations
+
+from rag.lists import enumeration_quality, list_candidates, outline_number
+
+
+def test_outline_marks_are_read_with_their_style() -> None:
+    assert outline_number("① 半導体") == ("circled", 1)
+    assert outline_number("（3）蓄電池") == ("paren", 3)
+    assert outline_number("2. 工作機械") == ("dot", 2)
+    assert outline_number("2024年の計画") is None
+
+
+def test_an_outline_in_order_is_a_list_even_with_lines_between_its_items() -> None:
+    page = "支援の柱\n① 供給網の強靱化\n説明の行\n② 技術の育成\n③ 国際連携"
+    outline = next(c for c in list_candidates(page) if c.numbered and c.items[0][2].startswith("①"))
+    assert [t for _, _, t in outline.items] == ["① 供給網の強靱化", "② 技術の育成", "③ 国際連携"]
+    assert outline.header is not None and outline.header[2] == "支援の柱"
+
+
+def test_a_run_of_bullets_is_a_list_and_spans_are_exact() -> None:
+    page = "対象物資\n・半導体\n・蓄電池\n・永久磁石\n\n本文はここから始まる長い文章である。"
+    candidates = list_candidates(page)
+    items = max(candidates, key=lambda c: len(c.items)).items
+    assert [t for _, _, t in items] == ["・半導体", "・蓄電池", "・永久磁石"]
+    assert all(page[s:e] == t for s, e, t in items)
+
+
+def test_prose_is_a_poor_enumeration() -> None:
+    short = [(0, 3, "半導体"), (4, 7, "蓄電池")]
+    prose = [(0, 40, "これは文章であり、一覧の項目ではないことを示すための長い文である。")] * 2
+    assert enumeration_quality(short) == 1.0 and enumeration_quality(prose) == 0.0
