@@ -175,8 +175,9 @@ def format_error(message: str) -> str:
 
 
 def format_question(question: str) -> str:
-    """The user's message as shown in the chat (escaped, so typed markup shows as text)."""
-    return _lines_html(question)
+    """The user's message as shown in the chat: escaped, and one HTML block, so neither typed HTML
+    nor typed Markdown (``![i](http://…)`` would make the browser fetch an image) is rendered."""
+    return f'<div class="pqa-question">{_lines_html(question)}</div>'
 
 
 def _title(record: Any) -> str:

@@ -473,3 +473,17 @@ def test_the_viewer_marks_nothing_when_the_quote_is_not_on_the_page(ui, server):
     )
     assert page.locator(".pqa-mark").count() == 0
     assert "特定できなかった" in page.locator("#pqa-status").inner_text()
+
+
+def test_a_question_typed_as_markdown_shows_as_text_and_fetches_nothing(ui, server):
+    """``![i](http://evil.example/p.png)`` must not become an image the browser fetches (the ``ui``
+    fixture fails the test on any request to a host that is not this server)."""
+    page = ui
+    open_ui(page, server)
+    typed = "![i](http://evil.example/p.png) **太字** [リンク](http://evil.example/)"
+    ask(page, typed)
+    page.wait_for_timeout(1000)
+    shown = page.locator("#pqa-chat .message.user, #pqa-chat [data-testid='user']").last
+    assert page.locator("#pqa-chat img[src*='evil.example']").count() == 0
+    assert page.locator("#pqa-chat a[href*='evil.example']").count() == 0
+    assert "evil.example" in shown.inner_text()

@@ -228,7 +228,10 @@ def test_errors_become_polite_japanese_without_details(exc, expected):
 
 
 def test_question_is_escaped():
-    assert fmt.format_question("<b>半導体</b>は？\n2行目") == "&lt;b&gt;半導体&lt;/b&gt;は？<br>2行目"
+    assert (
+        fmt.format_question("<b>半導体</b>は？\n2行目")
+        == '<div class="pqa-question">&lt;b&gt;半導体&lt;/b&gt;は？<br>2行目</div>'
+    )
 
 
 # ---------------------------------------------------------------- dates, titles, choices
