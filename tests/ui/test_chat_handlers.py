@@ -105,7 +105,7 @@ def test_respond_appends_question_and_formatted_answer(settings):
     box, history, records = ChatHandlers(service, settings).respond(" 12の物資は？ ", [], [], {})
     assert box == ""
     assert len(history) == 2 and history[0].role == "user" and history[1].role != "user"
-    assert text(history[0]) == "12の物資は？"
+    assert text(history[0]) == fmt.format_question("12の物資は？")
     assert citation_url(DECK, 19) in text(history[1])
     assert service.calls == [("12の物資は？", None)]  # empty filter = all documents
     assert records[1]["question"] == "12の物資は？"
