@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
-# PDF.js for the in-app page viewer, from the npm registry (pinned by ui/pdf_viewer/package-lock.json).
+# Browser assets the app serves itself (PDF.js for the page viewer, Swagger UI and ReDoc for the API docs),
+# from the npm registry, pinned by ui/web/package-lock.json.
 if command -v npm >/dev/null 2>&1; then
-  npm ci --prefix ui/pdf_viewer --omit=optional --no-audit --no-fund --silent
+  npm ci --prefix ui/web --omit=optional --no-audit --no-fund --silent
 else
   echo "npm not found: the page viewer is disabled (citations still open the PDF itself)" >&2
 fi

@@ -21,8 +21,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 # The st extra pins torch==2.13.0 (CPU); an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q -e ".[dev,st]"
-# PDF.js for the in-app page viewer (its browser tests need it), pinned by ui/pdf_viewer/package-lock.json.
-npm ci --prefix ui/pdf_viewer --omit=optional --no-audit --no-fund --silent
+# Browser assets the app serves itself (PDF.js, Swagger UI, ReDoc; browser tests need them), pinned by ui/web/package-lock.json.
+npm ci --prefix ui/web --omit=optional --no-audit --no-fund --silent
 
 # Habits first (seconds): lint, formatting, the layer contracts, types.
 .venv/bin/ruff check .

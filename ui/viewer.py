@@ -1,6 +1,6 @@
 """The in-app page viewer at ``/viewer/``: one cited page, with the quoted passage marked.
 
-PDF.js comes from the npm package ``pdfjs-dist`` (``ui/pdf_viewer/package.json``), installed by the
+PDF.js comes from the npm package ``pdfjs-dist`` (``ui/web/package.json``), installed by the
 setup scripts and served by the app itself, so the viewer works offline and loads nothing from a
 CDN. Where the package is not installed the viewer says so and links the PDF itself.
 """
@@ -8,23 +8,24 @@ CDN. Where the package is not installed the viewer says so and links the PDF its
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-ASSETS = Path(__file__).resolve().parent / "pdf_viewer"
-PDFJS = ASSETS / "node_modules" / "pdfjs-dist"
+from ui.web_assets import WEB, installed, package_dir
+
+ASSETS = WEB
+PDFJS = package_dir("pdfjs-dist")
 VIEWER_PATH = "/viewer"
 
 NOT_INSTALLED = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>資料ビューア</title>
-<p>資料ビューア（PDF.js）がこのサーバーにインストールされていません（<code>npm ci --prefix ui/pdf_viewer</code>）。
+<p>資料ビューア（PDF.js）がこのサーバーにインストールされていません（<code>npm ci --prefix ui/web</code>）。
 <a href="{pdf}">PDFを開く</a></p></html>"""
 
 
 def pdfjs_installed() -> bool:
-    return (PDFJS / "build" / "pdf.min.mjs").is_file()
+    return installed("pdfjs-dist", "build/pdf.min.mjs")
 
 
 def mount_viewer(app: FastAPI) -> None:

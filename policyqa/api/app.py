@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from core.settings import Settings
+from policyqa.api.docs import install_docs
 from policyqa.api.errors import install_error_handlers
 from policyqa.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
 from policyqa.api.routers import answers, documents, feedback, health
@@ -50,7 +51,15 @@ def _mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
 def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
     service = service or PolicyQA(settings)
     service.warm_up()
-    app = FastAPI(title="policyqa", version="1", description=DESCRIPTION, openapi_tags=TAGS)
+    app = FastAPI(
+        title="policyqa",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     app.state.settings = settings
     app.state.service = service
     install_error_handlers(app)

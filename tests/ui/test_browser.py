@@ -487,3 +487,14 @@ def test_a_question_typed_as_markdown_shows_as_text_and_fetches_nothing(ui, serv
     assert page.locator("#pqa-chat img[src*='evil.example']").count() == 0
     assert page.locator("#pqa-chat a[href*='evil.example']").count() == 0
     assert "evil.example" in shown.inner_text()
+
+
+@pytest.mark.parametrize(("path", "ready"), [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
+def test_the_api_docs_render_offline(ui, server, path: str, ready: str):
+    """Swagger UI and ReDoc come from the app itself (the ``ui`` fixture fails on any outside request)."""
+    page = ui
+    page.goto(f"{server.base}{path}")
+    page.wait_for_selector(ready, timeout=60_000)
+    assert "policyqa" in page.locator(ready).first.inner_text()
+    page.wait_for_function("() => document.body.innerText.includes('/v1/answer')", timeout=30_000)
+    page.wait_for_timeout(500)  # late requests (fonts, badges) must show up in the listener too
