@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from core.settings import Settings
+from policyqa.api.cors import SameOriginUI
 from policyqa.api.docs import install_docs
 from policyqa.api.errors import install_error_handlers
 from policyqa.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
@@ -69,5 +70,6 @@ def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
     app.include_router(documents.router, prefix="/v1")
     app.include_router(documents.admin_router, prefix="/v1", max_body_size=upload_body_limit(settings))
     app.add_middleware(ContentLengthLimit, settings=settings)
+    app.add_middleware(SameOriginUI)
     _mount_ui(app, service, settings)
     return app

@@ -842,3 +842,21 @@ def test_a_full_feedback_file_is_507_and_keeps_its_bytes(admin):
     error = assert_error(admin.client.post("/v1/feedback", json=body), 507, "feedback_full")
     assert "limit" in error["message"] and str(admin.settings.data_dir) not in error["message"]
     assert admin.settings.feedback_path.stat().st_size == cap - 5
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:1234", "http://127.0.0.1:9", "https://evil.example"])
+def test_the_chat_shares_nothing_with_other_origins(client, origin):
+    """Gradio echoes any Origin with credentials allowed; /ui answers only its own origin."""
+    response = client.get("/ui/config", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    assert "access-control-allow-credentials" not in response.headers
+    preflight = client.options(
+        "/ui/gradio_api/queue/join", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_the_chat_still_answers_its_own_origin(client):
+    response = client.get("/ui/config", headers={"Origin": "http://testserver"})
+    assert response.headers.get("access-control-allow-origin") == "http://testserver"
