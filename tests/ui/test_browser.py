@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import pytest
@@ -263,10 +263,20 @@ def compact(text: str) -> str:
 
 
 def cited(answer) -> list[tuple[str, str, str | None]]:
-    """(label, href, target) of every citation link in one answer message."""
-    return answer.locator("a.pqa-cite").evaluate_all(
+    """(label, PDF page, target) of every citation link in one answer message. A citation opens the
+    viewer; its PDF page is given as the plain link ``/v1/documents/{doc}/pdf#page=N``."""
+    links = answer.locator("a.pqa-cite").evaluate_all(
         "els => els.map(e => [e.textContent, e.getAttribute('href'), e.getAttribute('target')])"
     )
+    return [(label, _viewed_page(href), target) for label, href, target in links]
+
+
+def _viewed_page(href: str) -> str:
+    url = urlparse(href)
+    assert url.path == "/viewer/", href
+    query = parse_qs(url.query)
+    assert query.get("quote"), href  # the viewer is told what to mark
+    return f"/v1/documents/{quote(query['doc'][0], safe='')}/pdf#page={query['page'][0]}"
 
 
 def shot(page, name: str) -> None:
@@ -320,8 +330,10 @@ def test_twelve_materials_answer_with_working_pdf_links(ui, server):
     answer.scroll_into_view_if_needed()
     shot(page, "02-twelve-materials.png")
 
-    # following a citation link serves the PDF
-    href = next(h for h in pages if h.endswith(("#page=19", "#page=16")))
+    # the 根拠 panel's plain PDF links serve the PDF at the cited pages
+    pdf_links = set(evidence.locator("a.pqa-pdf").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    assert pdf_links and pdf_links <= pages, (pdf_links, pages)
+    href = next(h for h in pdf_links if h.endswith(("#page=19", "#page=16")))
     response = page.request.get(server.base + href.split("#")[0])
     assert response.status == 200
     assert response.headers["content-type"].startswith("application/pdf")
