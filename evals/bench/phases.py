@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.bench.harness import child_env, run_child
+from evals.bench.results import HttpRun, IngestRun, InProcessRun
 
 INGEST_PROCESS_STEPS = ("extract_wait", "chunk_tokenize", "embed", "store")  # in the ingest process, in order
 WARMUP_QUESTIONS = ["経済安全保障の基本的な考え方は？", "What is economic security?"]
@@ -18,12 +19,14 @@ WARMUP_QUESTIONS = ["経済安全保障の基本的な考え方は？", "What is
 # ============================================================================ product phases
 
 
-def ingest_phase(corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, log: Callable) -> dict:
+def ingest_phase(
+    corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, log: Callable
+) -> dict[str, IngestRun]:
     from evals.load import policyqa_command
 
     env = child_env(data_dir, corpus)
     cmd = [*policyqa_command(), "ingest", "--json", str(corpus)]
-    result: dict[str, Any] = {}
+    result: dict[str, IngestRun] = {}
     for phase in ("cold", "nochange"):
         log(f"  ingest ({phase}) ...")
         run = run_child(cmd, env=env, cwd=workdir, timeout_s=timeout_s, name=f"ingest-{phase}")
@@ -33,7 +36,7 @@ def ingest_phase(corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, 
             )
         report = json.loads(run.stdout)
         summary = report["summary"]
-        entry = {
+        counts = {
             "wall_s": round(run.wall_s, 2),
             "run_s": summary["seconds"],
             "peak_rss_mb": run.peak_rss_mb,
@@ -47,7 +50,8 @@ def ingest_phase(corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, 
         if phase == "cold":
             timings = report.get("timings_s", {})
             run_s = max(summary["seconds"], 1e-9)
-            entry.update(
+            entry = IngestRun(
+                **counts,
                 pages_per_s=round(summary["pages"] / run_s, 2),
                 chunks_per_s=round(summary["chunks"] / run_s, 2),
                 pages_per_s_wall=round(summary["pages"] / run.wall_s, 2),
@@ -60,9 +64,11 @@ def ingest_phase(corpus: Path, data_dir: Path, workdir: Path, timeout_s: float, 
             )
         elif summary["unchanged"] != summary["documents"]:
             raise RuntimeError(f"the no-change re-ingest rewrote documents: {summary}")
+        else:
+            entry = IngestRun(**counts)
         result[phase] = entry
         log(
-            f"  ingest ({phase}): {entry['wall_s']} s wall, {summary['pages']} pages, {summary['chunks']} chunks, "
+            f"  ingest ({phase}): {entry.wall_s} s wall, {summary['pages']} pages, {summary['chunks']} chunks, "
             f"peak RSS {run.peak_rss_mb} MiB"
         )
     return result
@@ -74,7 +80,9 @@ def _release(service) -> None:
     gc.collect()
 
 
-def inprocess_phase(settings, questions: list[str], n_queries: int, budget_s: float, log: Callable) -> dict:
+def inprocess_phase(
+    settings, questions: list[str], n_queries: int, budget_s: float, log: Callable
+) -> InProcessRun:
     """search() and answer() in this process; each call embeds its question (vector cache emptied)."""
     import numpy as np
 
@@ -116,16 +124,16 @@ def inprocess_phase(settings, questions: list[str], n_queries: int, budget_s: fl
     breakdown = {
         k: round(float(np.median([a.timings_ms.get(k, 0.0) for a in answers])), 2) for k in breakdown_keys
     }
-    return {
-        "service_load_s": round(service_load_s, 2),
-        "index_load_s": round(index_load_s, 2),
-        "warmup_s": round(warmup_s, 2),
-        "search": latency_summary(search_ms),
-        "answer": latency_summary(answer_ms),
-        "answer_timings_p50_ms": breakdown,
-        "abstained": sum(a.abstained for a in answers),
-        "distinct_questions": min(len(questions), n_queries),
-    }
+    return InProcessRun(
+        service_load_s=round(service_load_s, 2),
+        index_load_s=round(index_load_s, 2),
+        warmup_s=round(warmup_s, 2),
+        search=latency_summary(search_ms),
+        answer=latency_summary(answer_ms),
+        answer_timings_p50_ms=breakdown,
+        abstained=sum(a.abstained for a in answers),
+        distinct_questions=min(len(questions), n_queries),
+    )
 
 
 def http_phase(
@@ -138,7 +146,7 @@ def http_phase(
     startup_timeout_s: float,
     load: dict | None,
     log: Callable,
-) -> dict:
+) -> HttpRun:
     import httpx
 
     from evals.load import ServeProcess, latency_summary, run_load
@@ -171,20 +179,13 @@ def http_phase(
                     errors.append(f"{type(exc).__name__}: {exc}")
                 latencies.append((time.perf_counter() - t0) * 1000)
                 statuses[status] = statuses.get(status, 0) + 1
-        result = {
-            "startup_s": round(healthy_s, 2),
-            "ready_s": round(ready_s, 2),
-            "answer": latency_summary(latencies),
-            "statuses": statuses,
-            "errors": len(errors),
-            "error_samples": errors[:5],
-            "serve_rss_mb": server.peak_rss_mb(),
-            "distinct_questions": min(len(questions), n_queries),
-        }
+        answer = latency_summary(latencies)
+        serve_rss_mb = server.peak_rss_mb()
         log(
-            f"  HTTP /v1/answer p50 {result['answer']['p50_ms']} ms, p95 {result['answer']['p95_ms']} ms; "
-            f"serve peak RSS {result['serve_rss_mb']} MiB"
+            f"  HTTP /v1/answer p50 {answer['p50_ms']} ms, p95 {answer['p95_ms']} ms; "
+            f"serve peak RSS {serve_rss_mb} MiB"
         )
+        load_result, rss_after_load = None, None
         if load:
             log(f"  load: {load['clients']} clients for {load['seconds']} s ...")
             outcome = run_load(
@@ -194,12 +195,23 @@ def http_phase(
                 seconds=load["seconds"],
                 timeout_s=load.get("timeout_s", 30.0),
             )
-            result["load"] = outcome.to_dict()
-            result["serve_rss_after_load_mb"] = server.peak_rss_mb()
+            load_result = outcome.to_dict()
+            rss_after_load = server.peak_rss_mb()
             log(
                 f"  load: {outcome.requests} requests, {outcome.errors} errors, {outcome.throughput_rps} req/s, "
                 f"p50 {outcome.latency['p50_ms']} ms, p95 {outcome.latency['p95_ms']} ms"
             )
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"serve died during the benchmark:\n{server.tail()}")
-    return result
+    return HttpRun(
+        startup_s=round(healthy_s, 2),
+        ready_s=round(ready_s, 2),
+        answer=answer,
+        statuses=statuses,
+        errors=len(errors),
+        error_samples=errors[:5],
+        serve_rss_mb=serve_rss_mb,
+        distinct_questions=min(len(questions), n_queries),
+        serve_rss_after_load_mb=rss_after_load,
+        load=load_result,
+    )

@@ -64,19 +64,20 @@ def bench_size(
             },
         }
     )
-    row["ingest"] = ingest_phase(corpus.path, data_dir, run_dir, ingest_timeout_s, log)
+    ingests = ingest_phase(corpus.path, data_dir, run_dir, ingest_timeout_s, log)
+    row["ingest"] = {phase: run.to_dict() for phase, run in ingests.items()}
     row["chunks"] = row["ingest"]["cold"]["chunks"]
     row["index_size_mb"] = dir_size_mb(settings.chroma_path)
     save()
     log(f"  index on disk: {row['index_size_mb']} MiB")
     log("  in-process search()/answer() ...")
-    row["inprocess"] = inprocess_phase(settings, questions, queries, budget_s, log)
+    row["inprocess"] = inprocess_phase(settings, questions, queries, budget_s, log).to_dict()
     log(
         f"  search p50 {row['inprocess']['search']['p50_ms']} ms p95 {row['inprocess']['search']['p95_ms']} ms; "
         f"answer p50 {row['inprocess']['answer']['p50_ms']} ms p95 {row['inprocess']['answer']['p95_ms']} ms"
     )
     save()
-    row["http"] = http_phase(
+    http = http_phase(
         data_dir,
         corpus.path,
         run_dir,
@@ -87,7 +88,7 @@ def bench_size(
         load=load,
         log=log,
     )
-    row["load"] = row["http"].pop("load", None)
+    row["http"], row["load"] = http.to_dict(), http.load
     save()
     row["naive"] = (
         naive_phase(corpus.path, run_dir, queries, budget_s, ingest_timeout_s, settings, log)
