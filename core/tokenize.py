@@ -49,25 +49,32 @@ JAPANESE_STOPWORDS = frozenset(
 )
 
 
+_dictionary: Any = None
+_dictionary_lock = threading.Lock()
+
+
+def _sudachi_dictionary() -> Any:
+    """The Sudachi dictionary, loaded once per process (~100 MB and ~0.5 s each time otherwise) and
+    shared by every tokenizer: the dictionary may be shared between threads, its tokenizers may not."""
+    global _dictionary
+    with _dictionary_lock:
+        if _dictionary is None:
+            from sudachipy import Dictionary
+
+            _dictionary = Dictionary(dict="core")
+        return _dictionary
+
+
 class Tokenizer:
-    """Thread-safe wrapper: a Sudachi tokenizer object must not be shared between threads, but the
-    dictionary behind it can be and should be (each Dictionary costs ~100 MB; a server's thread
-    pool would otherwise load one per thread)."""
+    """Thread-safe wrapper: one Sudachi tokenizer per thread over the process's one dictionary."""
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._dictionary: Any = None
-        self._dictionary_lock = threading.Lock()
 
     def _sudachi(self) -> Any:
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            with self._dictionary_lock:
-                if self._dictionary is None:
-                    from sudachipy import Dictionary
-
-                    self._dictionary = Dictionary(dict="core")
-            tok = self._local.tok = self._dictionary.tokenizer()
+            tok = self._local.tok = _sudachi_dictionary().tokenizer()
         return tok
 
     def tokens(self, text: str) -> list[str]:

@@ -54,7 +54,9 @@ def test_an_import_against_the_layers_fails_the_check(
 ) -> None:
     """The contract is not vacuous: the same tree with one upward import breaks it."""
     for package in PACKAGES:
-        shutil.copytree(REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+        )
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     target = tmp_path / module
     target.write_text(target.read_text(encoding="utf-8") + f"\n{bad_import}  # noqa\n", encoding="utf-8")

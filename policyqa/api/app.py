@@ -49,7 +49,9 @@ def _mount_ui(app: FastAPI, service: PolicyQA, settings: Settings) -> None:
     mount_ui(app, service, settings)
 
 
-def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
+def create_app(settings: Settings, service: PolicyQA | None = None, *, with_ui: bool = True) -> FastAPI:
+    """The app; ``with_ui=False`` leaves out the chat and the viewer (an API-only deployment, or a
+    test of the API that should not pay for building the Gradio app)."""
     service = service or PolicyQA(settings)
     service.warm_up()
     app = FastAPI(
@@ -71,5 +73,6 @@ def create_app(settings: Settings, service: PolicyQA | None = None) -> FastAPI:
     app.include_router(documents.admin_router, prefix="/v1", max_body_size=upload_body_limit(settings))
     app.add_middleware(ContentLengthLimit, settings=settings)
     app.add_middleware(SameOriginUI)
-    _mount_ui(app, service, settings)
+    if with_ui:
+        _mount_ui(app, service, settings)
     return app
