@@ -164,7 +164,7 @@ def _metadata_title(document: pdfium.PdfDocument) -> str | None:
         return None
 
 
-def _open(path: Path) -> pdfium.PdfDocument:
+def open_pdf(path: Path) -> pdfium.PdfDocument:
     """PDFium opens owner-password-only files (RC4, AES-128, AES-256) as a reader does; a file
     that needs a password to be opened at all is reported as such, not as corrupt."""
     try:
@@ -206,7 +206,7 @@ def _explain_unopenable(path: Path) -> None:
 def read_layout(path: Path) -> list[PageLayout]:
     """Every page as paragraphs in reading order, with running headers, footers, side tabs and
     margin line numbers set aside (repetition across the document's pages tells furniture)."""
-    document = _open(path)
+    document = open_pdf(path)
     try:
         pages: list[tuple[list[Segment], float]] = []
         for index in range(len(document)):
@@ -246,7 +246,7 @@ def read_pdf(path: Path) -> PdfDocument:
         layouts = read_layout(path)
         if not layouts:
             raise PdfProblem("no_pages", f"{path.name}: the PDF has no pages")
-        document = _open(path)
+        document = open_pdf(path)
         try:
             meta_title = _metadata_title(document)
         finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pypdfium2.raw as pdfium_c
 
 from core.text import normalize, standard_characters
-from ingest.pdf import _open
+from ingest.pdf import open_pdf
 
 MIN_LOCATED = 0.8
 MIN_PIECE = 4  # matching-form characters; shorter quote lines are located with their neighbours
@@ -132,7 +132,7 @@ def _line_rects(boxes: list[tuple[float, float, float, float]]) -> list[tuple[fl
 def quote_boxes(path: Path, page: int, quote: str) -> QuoteBoxes:
     """The rectangles of ``quote`` on 1-based ``page`` of the PDF at ``path``; none when it cannot
     be placed confidently. Raises ``IndexError`` for a page the PDF does not have."""
-    pdf = _open(path)
+    pdf = open_pdf(path)
     try:
         if not 1 <= page <= len(pdf):
             raise IndexError(f"{path.name} has pages 1-{len(pdf)}, not {page}")
