@@ -79,10 +79,15 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of Japanese or mixed text, for both indexing and querying."""
+        return [term for group in self.term_groups(text) for term in group]
+
+    def term_groups(self, text: str) -> list[tuple[str, ...]]:
+        """The tokens grouped by the word they come from: a compound first, then its parts
+        (経済安全保障推進法, 経済, 安全, 保障, 推進, 法); identifiers and numbers stand alone."""
         from sudachipy import SplitMode
 
         text = normalize(text, keep_spaces=True)
-        out: list[str] = []
+        out: list[tuple[str, ...]] = []
         sudachi = self._sudachi()
         for piece in _pieces(text):
             for m in sudachi.tokenize(piece, SplitMode.C):
@@ -96,18 +101,28 @@ class Tokenizer:
                 form = m.normalized_form()
                 if form in JAPANESE_STOPWORDS:
                     continue
-                out.append(form)
                 parts = m.split(SplitMode.A)
                 if len(parts) > 1:
-                    out.extend(
-                        p.normalized_form()
-                        for p in parts
-                        if p.part_of_speech()[0] not in _DROP_POS
-                        and p.surface().strip()
-                        and p.normalized_form() not in JAPANESE_STOPWORDS
+                    out.append(
+                        (form,)
+                        + tuple(
+                            p.normalized_form()
+                            for p in parts
+                            if p.part_of_speech()[0] not in _DROP_POS
+                            and p.surface().strip()
+                            and p.normalized_form() not in JAPANESE_STOPWORDS
+                        )
                     )
-        out.extend(_identifier_tokens(text))
+                else:
+                    out.append((form,))
+        out.extend(_identifier_groups(text))
         return out
+
+    def query_term_groups(self, text: str) -> list[tuple[str, ...]]:
+        """``query_tokens``, grouped by the word they come from (see ``term_groups``)."""
+        if has_japanese(text):
+            return self.term_groups(text)
+        return [(token,) for token in self.query_tokens(text)]
 
     def query_tokens(self, text: str) -> list[str]:
         """English questions only contribute ASCII words that are not stop words (names, acronyms,
@@ -148,7 +163,12 @@ def _after_digit_group_comma(text: str, start: int) -> bool:
 
 
 def _identifier_tokens(normalized: str) -> list[str]:
-    tokens: list[str] = []
+    return [token for group in _identifier_groups(normalized) for token in group]
+
+
+def _identifier_groups(normalized: str) -> list[tuple[str, ...]]:
+    """ASCII words and numbers with their unit, each with its parts (``ppr-9087``, ``ppr``, ``9087``)."""
+    groups: list[tuple[str, ...]] = []
     with_unit = {m.start(): m.group(0) for m in _NUMBER_WITH_UNIT.finditer(normalized)}
     for m in _ASCII_WORD.finditer(normalized):
         word = m.group(0)
@@ -156,13 +176,11 @@ def _identifier_tokens(normalized: str) -> list[str]:
             continue  # "12月" is a month, not the "12" of "12の物資": keep numbers with their unit
         if word.isdigit() and _after_digit_group_comma(normalized, m.start()):
             continue  # the "000" of "1,000億円" is no number of its own
-        tokens.append(word)
         parts = re.split(r"[\-./]", word)
-        if len(parts) > 1:
-            tokens.extend(p for p in parts if len(p) > 1)
-    seen = set(tokens)
-    tokens += [unit for unit in with_unit.values() if unit not in seen]
-    return tokens
+        groups.append((word, *(p for p in parts if len(p) > 1)) if len(parts) > 1 else (word,))
+    seen = {token for group in groups for token in group}
+    groups += [(unit,) for unit in with_unit.values() if unit not in seen]
+    return groups
 
 
 def _pieces(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.text import BULLET_RE, Unit, normalize, split_units
+from rag.coverage import Coverage, TermGroup
 from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
 from rag.lists import enumeration_quality, list_candidates, outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
@@ -90,10 +91,6 @@ class _Candidate:
         return value
 
 
-def _coverage(tokens: set[str], weights: dict[str, float], total: float) -> float:
-    return sum(w for t, w in weights.items() if t in tokens) / total
-
-
 def _scale(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
 
@@ -104,14 +101,14 @@ class ExtractiveComposer:
     def __init__(
         self,
         tokens: Callable[[str], Sequence[str]],
-        query_tokens: Callable[[str], list[str]],
+        query_groups: Callable[[str], list[TermGroup]],
         idf: Callable[[str], float],
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
         *,
         max_pages: int = 4,
     ):
         self._tokens = tokens
-        self._query_tokens = query_tokens
+        self._query_groups = query_groups
         self._idf = idf
         self._unit_similarity = unit_similarity
         self._max_pages = max_pages
@@ -124,17 +121,15 @@ class ExtractiveComposer:
         pages = self._pages(ranked, page_text)
         if not pages:
             return Composition([], 0.0)
-        q_tokens = list(dict.fromkeys(self._query_tokens(question)))
-        weights = {t: self._idf(t) for t in q_tokens}
-        total = sum(weights.values()) or 1.0
+        cover = Coverage(self._query_groups(question), self._idf)
 
         candidates: list[_Candidate] = []
         for page in pages:
             title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
             for unit in page.units:
                 tokens = set(self._tokens(unit.text))
-                lex = _coverage(tokens, weights, total)
-                ctx = _coverage(tokens | title_tokens, weights, total)
+                lex = cover(tokens)
+                ctx = cover(tokens | title_tokens)
                 candidates.append(
                     _Candidate(
                         page,
@@ -163,7 +158,7 @@ class ExtractiveComposer:
         self._complete_asked_type(evidence, seen, candidates, intent, question)
 
         if intent.wants_list:
-            block = self._best_list(self._pages(ranked, page_text, limit=None), weights, total, intent)
+            block = self._best_list(self._pages(ranked, page_text, limit=None), cover, intent)
             if block is not None:
                 inside = normalize(block.quote)
                 evidence = [e for e in evidence if normalize(e.quote) not in inside]
@@ -221,8 +216,8 @@ class ExtractiveComposer:
         for cand, sim in zip(candidates, sims):
             cand.similarity = max(0.0, sim)
 
-    def _coverage(self, text: str, weights: dict[str, float], total: float) -> float:
-        return _coverage(set(self._tokens(text)), weights, total)
+    def _coverage(self, text: str, cover: Coverage) -> float:
+        return cover(set(self._tokens(text)))
 
     @staticmethod
     def _confidence(best: _Candidate, dense_top: float, intent: QuestionIntent) -> float:
@@ -326,9 +321,7 @@ class ExtractiveComposer:
         if following and following[0].text.lstrip().startswith("※"):
             self._add_unit(evidence, seen, page, following[0], score * 0.99)
 
-    def _best_list(
-        self, pages: list[_Page], weights: dict[str, float], total: float, intent: QuestionIntent
-    ) -> Evidence | None:
+    def _best_list(self, pages: list[_Page], cover: Coverage, intent: QuestionIntent) -> Evidence | None:
         """The list that best answers a "what are the (N) ..." question, searched on every retrieved
         page: an outline (①②③… in order, wherever they stand on the page) or a run of short items.
         Its header (the line introducing it) and its items must match the question; a list of the
@@ -343,11 +336,11 @@ class ExtractiveComposer:
                 if intent.count is not None and not candidate.numbered and len(items) > intent.count:
                     # the run may hold several lists: start after its best-matching line
                     run = ([header] if header else []) + items
-                    cover = [self._coverage(t, weights, total) for _, _, t in run]
-                    anchor = max(range(len(run) - intent.count), key=lambda i: cover[i])
+                    covered = [self._coverage(t, cover) for _, _, t in run]
+                    anchor = max(range(len(run) - intent.count), key=lambda i: covered[i])
                     header, items = run[anchor], run[anchor + 1 : anchor + 1 + intent.count]
-                head_cov = self._coverage(header[2], weights, total) if header else 0.0
-                body_cov = self._coverage(" ".join(t for _, _, t in items), weights, total)
+                head_cov = self._coverage(header[2], cover) if header else 0.0
+                body_cov = self._coverage(" ".join(t for _, _, t in items), cover)
                 score = head_cov + 0.5 * body_cov + 0.2 / page.rank
                 if intent.count is not None:
                     score += 0.3 if len(items) == intent.count else 0.1

@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ from core.embedders import Embedder
 from core.store import RegistrySnapshot, Store, StoredChunk
 from core.text import has_japanese
 from core.tokenize import Tokenizer
+from rag.coverage import Coverage, TermGroup, flatten
 from rag.crosslingual import TermTranslator
 from rag.memo import Memo
 
@@ -51,6 +52,7 @@ class RankedChunk:
     keyword_rank: int | None = None
     dense_similarity: float | None = None
     keyword_score: float | None = None
+    page_coverage: float = 0.0  # share of the question its page holds (rag/coverage.py)
     duplicate_pages: tuple[tuple[str, int], ...] = ()
     gen: str = ""  # the document generation the chunk belongs to (its page texts are stored under it)
 
@@ -64,6 +66,7 @@ class _KeywordState:
     bm25: bm25s.BM25 | None = None
     idf: dict[str, float] = field(default_factory=dict)
     doc_index: dict[str, np.ndarray] = field(default_factory=dict)
+    page_tokens: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
 
 
 class KeywordIndex:
@@ -99,6 +102,10 @@ class KeywordIndex:
                 new.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
                 doc_ids = np.array([c.doc_id for c in chunks])
                 new.doc_index = {d: np.flatnonzero(doc_ids == d) for d in np.unique(doc_ids)}
+                page_tokens: dict[tuple[str, int], set[str]] = {}
+                for chunk, toks in zip(chunks, corpus):
+                    page_tokens.setdefault((chunk.doc_id, chunk.page), set()).update(toks)
+                new.page_tokens = {key: frozenset(toks) for key, toks in page_tokens.items()}
             self._state = new
             return new
 
@@ -106,6 +113,15 @@ class KeywordIndex:
         """Rarity of a token in the corpus; unseen tokens count as rare."""
         state = self._state
         return state.idf.get(token, math.log(1 + (len(state.chunks) + 0.5) / 0.5) if state.chunks else 1.0)
+
+    def page_coverage(self, coverage: Coverage) -> Callable[[str, int], float]:
+        """How much of the question (``coverage``) a page holds anywhere, by (doc_id, page).
+
+        A chunk is a window; the question's terms are often spread over its page (a table's row
+        label above, the figure in a cell below, the heading at the top). The page that holds all
+        of them is the likelier answer than a page whose one chunk matches well."""
+        page_tokens = self._state.page_tokens
+        return lambda doc_id, page: coverage(page_tokens.get((doc_id, page), frozenset()))
 
     def search(
         self,
@@ -152,7 +168,7 @@ class HybridRetriever:
         self.keyword = KeywordIndex(store)
         self.candidates = candidates
         self._vectors: Memo[str, np.ndarray] = Memo(512)
-        self._english_terms: Memo[tuple[str | None, str], tuple[str, ...]] = Memo(512)
+        self._english_terms: Memo[tuple[str | None, str], tuple[TermGroup, ...]] = Memo(512)
         self._translated_revision: str | None = None
 
     def forget_query_vectors(self) -> None:
@@ -195,8 +211,12 @@ class HybridRetriever:
 
     def query_terms(self, question: str) -> list[str]:
         """Keyword-leg terms; an English question also gets the Japanese terms its words map to."""
+        return flatten(self.query_groups(question))
+
+    def query_groups(self, question: str) -> list[TermGroup]:
+        """The question's terms grouped by the word they come from (see rag/coverage.py)."""
         if self.translator is None or has_japanese(question):
-            return self.tokenizer.query_tokens(question)
+            return self.tokenizer.query_term_groups(question)
         state = self.keyword.refresh()
         if self._translated_revision != state.revision:
             self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
@@ -206,7 +226,8 @@ class HybridRetriever:
             self._english_terms(
                 (state.revision, question),
                 lambda key: tuple(
-                    self.tokenizer.query_tokens(key[1])
+                    (term,)
+                    for term in self.tokenizer.query_tokens(key[1])
                     + self.tokenizer.loanwords(key[1])
                     + (self.translator.translate(key[1]) if self.translator else [])
                 ),
@@ -252,6 +273,14 @@ class HybridRetriever:
             entry = fused.setdefault(chunk.chunk_id, {"chunk": chunk, "score": 0.0})
             entry.update(keyword_rank=rank, keyword_score=score)
             entry["score"] += weights["keyword"] / (RRF_K + rank)
+        if legs == "hybrid":
+            # Page-level evidence next to the chunk's: a chunk counts for more on a page that holds
+            # more of the question (a factor between 1 and 2, no constant to tune).
+            coverage = self.keyword.page_coverage(Coverage(self.query_groups(question), self.keyword.idf))
+            for entry in fused.values():
+                chunk = entry["chunk"]
+                entry["page_coverage"] = coverage(chunk.doc_id, chunk.page)
+                entry["score"] *= 1.0 + entry["page_coverage"]
         ordered = sorted(fused.values(), key=lambda e: (-e["score"], e.get("dense_rank") or 10**9))
         ranked: list[RankedChunk] = []
         for entry in ordered:
@@ -274,6 +303,7 @@ class HybridRetriever:
                     keyword_rank=entry.get("keyword_rank"),
                     dense_similarity=entry.get("dense_similarity"),
                     keyword_score=entry.get("keyword_score"),
+                    page_coverage=entry.get("page_coverage", 0.0),
                     gen=record.gen,
                 )
             )

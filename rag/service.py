@@ -61,7 +61,7 @@ class PolicyQA:
         self._line_vectors: Memo[str, np.ndarray] = Memo(LINE_MEMO_SIZE)
         self.composer = ExtractiveComposer(
             self._tokens_of_line,
-            self.retriever.query_terms,
+            self.retriever.query_groups,
             self.retriever.keyword.idf,
             self._unit_similarity,
         )

@@ -17,8 +17,12 @@ def bigrams(text: str) -> list[str]:
     return [chars[i : i + 2] for i in range(len(chars) - 1)]
 
 
+def bigram_groups(text: str) -> list[tuple[str, ...]]:
+    return [(gram,) for gram in bigrams(text)]
+
+
 def composer() -> ExtractiveComposer:
-    return ExtractiveComposer(bigrams, bigrams, lambda token: 1.0)
+    return ExtractiveComposer(bigrams, bigram_groups, lambda token: 1.0)
 
 
 def ranked(page: int, text: str, doc: str = "white-paper") -> RankedChunk:

@@ -44,7 +44,8 @@ def test_hybrid_ranks_and_duplicate_slides(deck_service):
     assert pages[0] in (7, 33)
     assert not {7, 33} <= set(pages), "the repeated slide is shown once"
     assert any(dup_page in (7, 33) for h in hits for _, dup_page in h.duplicate_pages)
-    # The top hit is found by both legs, and the exposed ranks are the ones its fused score came from.
+    # The top hit is found by both legs, and the exposed ranks are the ones its fused score came
+    # from, raised by how much of the question its page holds.
     assert hits[0].dense_rank is not None and hits[0].keyword_rank is not None
     assert hits[0].dense_similarity is not None and hits[0].keyword_score > 0
     weights = FUSION_WEIGHTS["ja"]
@@ -53,8 +54,10 @@ def test_hybrid_ranks_and_duplicate_slides(deck_service):
             weights[leg] / (RRF_K + rank)
             for leg, rank in (("dense", h.dense_rank), ("keyword", h.keyword_rank))
             if rank is not None
-        )
+        ) * (1 + h.page_coverage)
+        assert 0 <= h.page_coverage <= 1
         assert h.score == pytest.approx(expected), h
+    assert hits[0].page_coverage > 0
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
