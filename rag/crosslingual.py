@@ -85,6 +85,11 @@ class TermTranslator:
 
     def translate(self, question: str) -> list[str]:
         """Japanese index terms for the English content words and word pairs of the question."""
+        return [term for _, term in self.translate_phrases(question)]
+
+    def translate_phrases(self, question: str) -> list[tuple[str, str]]:
+        """``(phrase, term)``: each English content word or word pair with the Japanese index term
+        it maps to (only those that map)."""
         words = [
             w
             for w in _WORD.findall(normalize(question, keep_spaces=True))
@@ -97,4 +102,6 @@ class TermTranslator:
             return []
         similarity = self._embedder.embed(phrases) @ matrix.T
         best = similarity.argmax(axis=1)
-        return [terms[j] for i, j in enumerate(best) if similarity[i, j] >= self._min_similarity]
+        return [
+            (phrases[i], terms[j]) for i, j in enumerate(best) if similarity[i, j] >= self._min_similarity
+        ]

@@ -222,17 +222,20 @@ class HybridRetriever:
             self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
             self._translated_revision = state.revision
         # Retrieval and composition both ask; translating twice would double the question's cost.
-        return list(
-            self._english_terms(
-                (state.revision, question),
-                lambda key: tuple(
-                    (term,)
-                    for term in self.tokenizer.query_tokens(key[1])
-                    + self.tokenizer.loanwords(key[1])
-                    + (self.translator.translate(key[1]) if self.translator else [])
-                ),
-            )
-        )
+        return list(self._english_terms((state.revision, question), lambda key: self._english_groups(key[1])))
+
+    def _english_groups(self, question: str) -> tuple[TermGroup, ...]:
+        """One group per English word: the word, then the Japanese it stands for on the pages (its
+        katakana loanword, the index terms it or a word pair holding it maps to). A page then
+        covers "capital" by holding 資本, not by holding the English word, which it never does."""
+        pairs = self.translator.translate_phrases(question) if self.translator else []
+        groups = []
+        for word in self.tokenizer.query_tokens(question):
+            japanese = self.tokenizer.loanwords(word) + [
+                term for phrase, term in pairs if word in phrase.split()
+            ]
+            groups.append((word, *dict.fromkeys(t for t in japanese if t != word)))
+        return tuple(groups)
 
     def retrieve(
         self,

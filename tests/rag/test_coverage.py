@@ -44,3 +44,26 @@ def test_term_groups_keep_compounds_with_their_parts_and_flatten_to_the_tokens()
     assert ("ppr-9087", "ppr", "9087") in groups
     assert [t for g in groups for t in g] == tokenizer.tokens(text)
     assert flatten(groups) == list(dict.fromkeys(tokenizer.tokens(text)))
+
+
+def test_an_english_word_is_covered_by_the_japanese_it_maps_to():
+    """An English question's groups hold each word with its Japanese terms, so a Japanese page
+    covers the word by holding its translation."""
+    from fakes import FakeEmbedder
+
+    from rag.crosslingual import TermTranslator
+    from rag.retrieval import HybridRetriever
+
+    embedder = FakeEmbedder(aliases={"capital": "資本", "semiconductor": "半導体"})
+    translator = TermTranslator(embedder)
+    translator.update(["資本", "半導体", "企業"])
+    retriever = HybridRetriever(None, embedder, Tokenizer(), translator=translator)  # no store needed
+    groups = {
+        group[0]: group[1:]
+        for group in retriever._english_groups("What capital do semiconductor firms need?")
+    }
+    assert "資本" in groups["capital"] and "半導体" in groups["semiconductor"]
+    assert "キャピタル" in groups["capital"], "the katakana loanword belongs to its word too"
+    groups_list = [(word, *terms) for word, terms in groups.items()]
+    cover = Coverage(groups_list, lambda term: 1.0)
+    assert cover({"資本", "半導体"}) > cover({"企業"}) == 0.0

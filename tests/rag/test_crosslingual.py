@@ -43,6 +43,15 @@ def test_english_words_and_word_pairs_map_to_their_japanese_terms() -> None:
     assert translator.translate("How is hydrogen supplied?") == ["水素"]
 
 
+def test_each_mapped_term_says_which_word_or_pair_it_came_from() -> None:
+    translator = TermTranslator(_embedder())
+    translator.update(VOCABULARY)
+    assert translator.translate_phrases("Which semiconductor and storage battery measures exist?") == [
+        ("semiconductor", "半導体"),
+        ("storage battery", "蓄電池"),
+    ]
+
+
 def test_words_far_from_every_term_map_to_nothing() -> None:
     translator = TermTranslator(_embedder())
     translator.update(VOCABULARY)
