@@ -245,8 +245,11 @@ class HybridRetriever:
         doc_ids: Sequence[str] | None = None,
         legs: str = "hybrid",
         timings: dict[str, float] | None = None,
+        focus: str | None = None,
     ) -> list[RankedChunk]:
-        """``legs``: "hybrid" (the product), "dense" or "keyword" (baselines and diagnostics)."""
+        """``legs``: "hybrid" (the product), "dense" or "keyword" (baselines and diagnostics).
+        ``focus``: the part of ``question`` a page must hold to rank higher (a follow-up's own
+        words, when ``question`` also carries the conversation's topic); default all of it."""
         timings = timings if timings is not None else {}
         for _attempt in range(CONSISTENT_READ_ATTEMPTS):
             snap = self.store.snapshot()
@@ -279,7 +282,9 @@ class HybridRetriever:
         if legs == "hybrid":
             # Page-level evidence next to the chunk's: a chunk counts for more on a page that holds
             # more of the question (a factor between 1 and 2, no constant to tune).
-            coverage = self.keyword.page_coverage(Coverage(self.query_groups(question), self.keyword.idf))
+            coverage = self.keyword.page_coverage(
+                Coverage(self.query_groups(focus or question), self.keyword.idf)
+            )
             for entry in fused.values():
                 chunk = entry["chunk"]
                 entry["page_coverage"] = coverage(chunk.doc_id, chunk.page)

@@ -146,10 +146,16 @@ class PolicyQA:
         documents: Sequence[str] | None = None,
         legs: str = "hybrid",
         timings: dict[str, float] | None = None,
+        focus: str | None = None,
     ) -> list[RankedChunk]:
         doc_ids = self.check_documents(documents)
         return self.retriever.retrieve(
-            query, top_k=top_k or self.settings.top_k, doc_ids=doc_ids, legs=legs, timings=timings
+            query,
+            top_k=top_k or self.settings.top_k,
+            doc_ids=doc_ids,
+            legs=legs,
+            timings=timings,
+            focus=focus,
         )
 
     # -------------------------------------------------------------- answer
@@ -175,11 +181,18 @@ class PolicyQA:
         top_k = top_k or self.settings.top_k
         # The composer reads more than it returns: a list asked for may sit on a page ranked just below top_k.
         ranked = self.search(
-            query, top_k=max(top_k, COMPOSE_CHUNKS), documents=documents, legs=legs, timings=timings
+            query,
+            top_k=max(top_k, COMPOSE_CHUNKS),
+            documents=documents,
+            legs=legs,
+            timings=timings,
+            focus=question if resolution.topic else None,  # what a follow-up asks decides its pages' rank
         )
         t = time.perf_counter()
         pages = self._page_loader(ranked)
-        composition = self.composer.compose(query, ranked, pages)
+        # A follow-up's pages are found with the conversation's topic; its lines are chosen by what
+        # it asks: the topic's own words would pull back the lines that answered the last turn.
+        composition = self.composer.compose(question if resolution.topic else query, ranked, pages)
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         sources = [Source.of(c) for c in ranked[:top_k]]
         english = not has_japanese(question)

@@ -134,3 +134,18 @@ def test_collapse_keeps_the_best_ranked_of_near_duplicates_and_stops_at_the_limi
     assert [c.chunk_id for c in kept] == ["a", "c", "d"]
     assert kept[0].duplicate_pages == (("d", 2),)
     assert [c.chunk_id for c in collapse_duplicates(ranked, limit=2)] == ["a", "c"]
+
+
+def test_a_focus_decides_which_part_of_the_query_a_page_must_hold(deck_service):
+    """A follow-up is searched with its conversation's topic, but its pages rank by what it asks."""
+    from rag.coverage import Coverage
+
+    retriever = deck_service.retriever
+    query, focus = "特定重要物資 経済産業省 所管", "経済産業省 所管"
+    hits = deck_service.search(query, top_k=8, focus=focus)
+    pages = retriever.keyword.refresh().page_tokens
+    asked = Coverage(retriever.query_groups(focus), retriever.keyword.idf)
+    whole = Coverage(retriever.query_groups(query), retriever.keyword.idf)
+    for h in hits:
+        assert h.page_coverage == pytest.approx(asked(pages[(h.doc_id, h.page)]))
+    assert any(asked(pages[(h.doc_id, h.page)]) != whole(pages[(h.doc_id, h.page)]) for h in hits)
