@@ -21,6 +21,7 @@ class Kind(StrEnum):
     UNSUPPORTED = "unsupported"  # a kind of input this product does not read
     UNAVAILABLE = "unavailable"  # something it depends on is down; retrying later may work
     STORAGE_FULL = "storage_full"  # a bounded file reached its limit
+    CONFLICT = "conflict"  # it clashes with what is already there (a copy of a live document)
 
 
 class PolicyQAError(Exception):
@@ -103,7 +104,7 @@ class ManifestError(PolicyQAError):
 
 class UploadRejected(PolicyQAError):
     """An uploaded file or its id cannot be ingested; ``code`` says why (``not_pdf``, ``too_large``,
-    ``invalid_doc_id``, or the ingest failure's code such as ``encrypted``)."""
+    ``invalid_doc_id``, ``duplicate_document``, or the ingest failure's code such as ``encrypted``)."""
 
     code = "ingest_failed"
 

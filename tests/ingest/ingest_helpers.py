@@ -19,7 +19,8 @@ import pytest
 
 from core.settings import Settings
 from core.store import Store
-from ingest.pipeline import Ingestor, IngestReport
+from ingest.pipeline import Ingestor
+from ingest.report import IngestReport
 from rag.retrieval import RankedChunk
 from rag.service import PolicyQA
 
@@ -195,9 +196,11 @@ class IngestEnv:
         self.service = PolicyQA(settings, embedder=embedder)
         self.store: Store = self.service.store
 
-    def run(self, paths: list[Path] | None = None, *, prune: bool = False) -> IngestReport:
+    def run(
+        self, paths: list[Path] | None = None, *, prune: bool = False, allow_duplicates: bool = False
+    ) -> IngestReport:
         ingestor = Ingestor(self.settings, self.store, self.service.embedder, self.service.tokenizer)
-        return ingestor.run(paths, prune=prune)
+        return ingestor.run(paths, prune=prune, allow_duplicates=allow_duplicates)
 
     def search(self, query: str, k: int = 5) -> list[RankedChunk]:
         return self.service.search(query, top_k=k)
