@@ -24,6 +24,8 @@ from core.store.records import chunk_id
 from core.tokenize import TOKENIZER_VERSION, Tokenizer
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.doc_ids import doc_id_of
+from ingest.layout import HEADING_MAX_CHARS
+from ingest.limits import Limits
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
 from ingest.pdf import PdfDocument, PdfProblem
 from ingest.readahead import read_ahead
@@ -61,7 +63,10 @@ def file_sha256(path: Path) -> str:
 
 def ingest_fingerprint(settings: Settings, embedder_name: str) -> str:
     """Everything besides the file that shapes its chunks; a change re-ingests."""
-    return f"{CHUNKER_VERSION}|{TOKENIZER_VERSION}|{settings.chunk_chars}|{settings.chunk_overlap_chars}|{embedder_name}"
+    shape = f"{CHUNKER_VERSION}|{TOKENIZER_VERSION}|{settings.chunk_chars}|{settings.chunk_overlap_chars}"
+    if settings.max_heading_chars != HEADING_MAX_CHARS:  # the default leaves existing indexes as they are
+        shape += f"|h{settings.max_heading_chars}"
+    return f"{shape}|{embedder_name}"
 
 
 class Ingestor:
@@ -196,7 +201,7 @@ class Ingestor:
         batch: list[tuple[_Job, DocumentWrite]] = []
         waited = time.perf_counter()
         for n, (job, (document, seconds)) in enumerate(
-            zip(jobs, read_ahead([j.path for j in jobs], workers)), start=1
+            zip(jobs, read_ahead([j.path for j in jobs], workers, Limits.of(self.settings))), start=1
         ):
             timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
             timings["extract"] = timings.get("extract", 0.0) + seconds
@@ -272,6 +277,7 @@ class Ingestor:
                 target_chars=self.settings.chunk_chars,
                 overlap_chars=self.settings.chunk_overlap_chars,
                 headings=document.headings,
+                heading_chars=self.settings.max_heading_chars,
             )
             tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
             timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t

@@ -50,6 +50,7 @@ from core.errors import Kind, UploadRejected
 from core.settings import Settings
 from core.store import Store
 from ingest.doc_ids import is_safe_doc_id
+from ingest.limits import LIMIT_CODES
 from ingest.pipeline import file_sha256
 from ingest.report import FileResult, IngestReport
 
@@ -237,6 +238,8 @@ class Uploads:
         if result.status == "failed":
             restore()
             kind = Kind.UNSUPPORTED if result.error_code == "not_pdf" else Kind.INVALID
+            if result.error_code in LIMIT_CODES:
+                kind = Kind.TOO_LARGE
             raise UploadRejected(
                 result.error or "the PDF cannot be ingested",
                 code=result.error_code or "ingest_failed",
