@@ -9,9 +9,19 @@ classes, and a new error needs no change in any shell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
+
+# An absolute path: a "/" not inside a word or a URL, and one or more components.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^\s/'\"(),:;]+)+/?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with each absolute path cut to its last component (``…/chroma``): messages sent to
+    clients must not map the server's folders."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
 class Kind(StrEnum):
@@ -67,7 +77,8 @@ class StoreUnavailable(PolicyQAError):
 
     def public_message(self) -> str:
         return (
-            f"the document index (Chroma) cannot be reached right now; retry shortly. Cause: {self.message}"
+            "the document index (Chroma) cannot be reached right now; retry shortly. "
+            f"Cause: {without_paths(self.message)}"
         )
 
 
@@ -79,7 +90,7 @@ class StorageFailure(StoreUnavailable):
     retry_after_s = None
 
     def public_message(self) -> str:
-        return self.message
+        return without_paths(self.message)
 
 
 class EmbedderMismatch(PolicyQAError):

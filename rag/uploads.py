@@ -42,11 +42,11 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from core.errors import Kind, UploadRejected
+from core.errors import Kind, StorageFailure, UploadRejected
 from core.settings import Settings
 from core.store import Store
 from ingest.doc_ids import is_safe_doc_id
@@ -136,7 +136,11 @@ class Uploads:
     def exclusive(self) -> Iterator[None]:
         """No upload, delete or ingest runs alongside: held by every one of them, leftovers of
         killed uploads swept first."""
-        with self._lock, self.store.write_lock():
+        with self._lock, ExitStack() as stack:
+            try:
+                stack.enter_context(self.store.write_lock())
+            except OSError as exc:  # the data folder is read-only, or not a folder at all
+                raise _unwritable(self.settings.data_dir, exc) from None
             self.sweep()
             yield
 
@@ -162,7 +166,10 @@ class Uploads:
         for a copy of a live document unless ``allow_duplicate``."""
         target = self._target(doc_id)
         staging = self.staging_root / uuid.uuid4().hex
-        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(self.folder, exc) from None
         try:
             with open(staging / _LOCK_NAME, "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # this folder is in use for as long as the upload lives
@@ -329,3 +336,10 @@ class Uploads:
 
 def _resolved(path: str) -> Path:
     return Path(path).resolve()
+
+
+def _unwritable(folder: Path, exc: OSError) -> StorageFailure:
+    return StorageFailure(
+        f"cannot write the data folder {folder} ({exc.strerror or type(exc).__name__}): uploads, "
+        "deletes and ingests are unavailable until it is writable; answers are not affected"
+    )
