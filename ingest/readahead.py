@@ -107,7 +107,9 @@ class _Readers:
                     initargs=(os.getpid(), self.limits.memory_mb),
                 )
             return self.pool.submit(_read_guarded, path, self.limits, self.reader)
-        except (BrokenProcessPool, OSError):  # a dead reader, or none can be started here
+        except BrokenProcessPool:  # a reader died; the file it died on replaces the pool, then this
+            return None  # file is submitted again
+        except OSError:  # no reader can be started here
             self.off = True
             return None
 
