@@ -186,7 +186,9 @@ class Uploads:
         limit = self.settings.max_upload_mb * MIB
         size = 0
         head = b""
-        with open(staged, "wb") as out:
+        with _writing(self.folder):  # errors of the file system, not of the client's stream
+            out = open(staged, "wb")
+        with out:
             while block := stream.read(_COPY_BLOCK):
                 size += len(block)
                 if size > limit:
@@ -198,9 +200,11 @@ class Uploads:
                     )
                 if len(head) < 1024:
                     head += block[: 1024 - len(head)]
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
+                with _writing(self.folder):
+                    out.write(block)
+            with _writing(self.folder):
+                out.flush()
+                os.fsync(out.fileno())
         if size == 0:
             raise UploadRejected("the uploaded file is empty (0 bytes)", code="empty_file")
         if b"%PDF-" not in head:
@@ -343,3 +347,12 @@ def _unwritable(folder: Path, exc: OSError) -> StorageFailure:
         f"cannot write the data folder {folder} ({exc.strerror or type(exc).__name__}): uploads, "
         "deletes and ingests are unavailable until it is writable; answers are not affected"
     )
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """File system errors of the block as ``StorageFailure`` (a full disk while saving an upload)."""
+    try:
+        yield
+    except OSError as exc:
+        raise _unwritable(folder, exc) from None

@@ -210,3 +210,26 @@ def test_a_sigkilled_upload_leaves_nothing_after_a_restart(service, memo, tmp_pa
     restarted.warm_up()
     assert _files(service.settings.uploads_dir) == [".incoming", "kept.pdf"]
     assert list(restarted.documents()) == ["kept"]
+
+
+def test_a_disk_that_fills_up_during_an_upload_is_a_storage_failure(service, memo, monkeypatch):
+    import builtins
+    import errno
+
+    import rag.uploads
+    from core.errors import StorageFailure
+
+    class FullDisk(io.BufferedWriter):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_disk(path, mode="r"):
+        return FullDisk(io.FileIO(path, mode)) if mode == "wb" else builtins.open(path, mode)
+
+    monkeypatch.setattr(rag.uploads, "open", full_disk, raising=False)
+    with pytest.raises(StorageFailure) as caught:
+        service.upload(io.BytesIO(memo.read_bytes()), "full")
+    assert "No space left on device" in caught.value.message
+    assert str(service.settings.data_dir) not in caught.value.public_message()
+    assert _files(service.settings.uploads_dir) == [".incoming"]
+    assert service.documents() == {}
