@@ -9,9 +9,19 @@ classes, and a new error needs no change in any shell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
+
+# An absolute path: a "/" not inside a word or a URL, and one or more components.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^\s/'\"(),:;]+)+/?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with each absolute path cut to its last component (``…/chroma``): messages sent to
+    clients must not map the server's folders."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
 class Kind(StrEnum):
@@ -21,6 +31,7 @@ class Kind(StrEnum):
     UNSUPPORTED = "unsupported"  # a kind of input this product does not read
     UNAVAILABLE = "unavailable"  # something it depends on is down; retrying later may work
     STORAGE_FULL = "storage_full"  # a bounded file reached its limit
+    CONFLICT = "conflict"  # it clashes with what is already there (a copy of a live document)
 
 
 class PolicyQAError(Exception):
@@ -66,7 +77,8 @@ class StoreUnavailable(PolicyQAError):
 
     def public_message(self) -> str:
         return (
-            f"the document index (Chroma) cannot be reached right now; retry shortly. Cause: {self.message}"
+            "the document index (Chroma) cannot be reached right now; retry shortly. "
+            f"Cause: {without_paths(self.message)}"
         )
 
 
@@ -78,7 +90,7 @@ class StorageFailure(StoreUnavailable):
     retry_after_s = None
 
     def public_message(self) -> str:
-        return self.message
+        return without_paths(self.message)
 
 
 class EmbedderMismatch(PolicyQAError):
@@ -103,7 +115,7 @@ class ManifestError(PolicyQAError):
 
 class UploadRejected(PolicyQAError):
     """An uploaded file or its id cannot be ingested; ``code`` says why (``not_pdf``, ``too_large``,
-    ``invalid_doc_id``, or the ingest failure's code such as ``encrypted``)."""
+    ``invalid_doc_id``, ``duplicate_document``, or the ingest failure's code such as ``encrypted``)."""
 
     code = "ingest_failed"
 

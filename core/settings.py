@@ -40,6 +40,39 @@ class Settings(BaseSettings):
         "writes; 0 reads them in the ingest process.",
     )
 
+    max_pages: int = Field(
+        5000, ge=1, description="Pages a PDF may have; a longer one is rejected (too_many_pages)."
+    )
+    max_document_chars: int = Field(
+        5_000_000,
+        ge=1,
+        description="Characters a PDF may hold in all; more is rejected (too_much_text).",
+    )
+    max_page_chars: int = Field(
+        40_000,
+        ge=1,
+        description="Characters one page may hold (a dense A4 page has about 3,000); a page with more "
+        "rejects its PDF (page_text_too_long).",
+    )
+    max_heading_chars: int = Field(
+        80,
+        ge=10,
+        description="A page title longer than this is cut (with …) before it is prepended to the "
+        "page's chunks; changing it re-ingests.",
+    )
+    extract_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Wall time reading one PDF may take; past it the file is rejected "
+        "(extraction_timeout) and its reader process ended.",
+    )
+    extract_memory_mb: int = Field(
+        4096,
+        ge=0,
+        description="Address space a PDF reader process may map (RLIMIT_AS), in MB; 0 = unlimited. "
+        "Files read in the ingest process itself (a single file, or ingest_workers=0) are not limited.",
+    )
+
     chunk_chars: int = Field(360, ge=80, description="Target chunk length in characters.")
     chunk_overlap_chars: int = Field(
         60, ge=0, description="Roughly how much of a chunk's end starts the next."

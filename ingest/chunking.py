@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.text import Unit, split_units, title_of
-from ingest.layout import cap_heading
+from ingest.layout import HEADING_MAX_CHARS, cap_heading
 
 CHUNKER_VERSION = "layout-v5"  # bump when chunk boundaries change, so re-ingest rebuilds
 
@@ -47,11 +47,14 @@ def chunk_page(
     overlap_chars: int,
     first_index: int = 0,
     heading: str | None = None,
+    heading_chars: int = HEADING_MAX_CHARS,
 ) -> list[Chunk]:
     """Greedy packing of whole units up to ``target_chars``; the next chunk repeats trailing
     units worth at most ``overlap_chars`` so a fact on a boundary is whole in one chunk.
-    ``heading`` is the page's title (its largest text); without one, its first line."""
-    heading = cap_heading(heading if heading is not None else title_of(page_text))
+    ``heading`` is the page's title (its largest text); without one, its first line. Every chunk
+    carries it, cut to ``heading_chars``: a page that is one long line must not repeat that line
+    in each of its chunks."""
+    heading = cap_heading(heading if heading is not None else title_of(page_text), heading_chars)
     spans = _pieces(split_units(page_text), max(target_chars, 40) * 2)
     chunks: list[Chunk] = []
     i = 0
@@ -77,7 +80,12 @@ def chunk_page(
 
 
 def chunk_document(
-    pages: list[str], *, target_chars: int, overlap_chars: int, headings: list[str] | None = None
+    pages: list[str],
+    *,
+    target_chars: int,
+    overlap_chars: int,
+    headings: list[str] | None = None,
+    heading_chars: int = HEADING_MAX_CHARS,
 ) -> list[Chunk]:
     """Chunks of every page, numbered through the document; no chunk spans two pages, so every
     chunk cites exactly one page."""
@@ -92,6 +100,7 @@ def chunk_document(
                 overlap_chars=overlap_chars,
                 first_index=len(chunks),
                 heading=heading,
+                heading_chars=heading_chars,
             )
         )
     return chunks

@@ -332,8 +332,8 @@ def page_title(blocks: list[Block], page_height: float) -> str:
 HEADING_MAX_CHARS = 80  # a heading gives chunks their topic; a page-long "heading" would multiply the page
 
 
-def cap_heading(text: str) -> str:
-    return text if len(text) <= HEADING_MAX_CHARS else text[:HEADING_MAX_CHARS].rstrip() + "…"
+def cap_heading(text: str, limit: int = HEADING_MAX_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
 def lay_out(segments: list[Segment], page_height: float, repeated: set[str]) -> PageLayout:

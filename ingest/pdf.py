@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from core.text import title_of
 from ingest.cleanup import clean_line
 from ingest.layout import ITEM_START, PageLayout, Segment, cap_heading, lay_out, repeated_band_keys
+from ingest.limits import UNLIMITED, Limits
 
 # pypdf (only asked why PDFium cannot open a file) logs every oddity it meets; the PdfProblem
 # carries the reason, so its log lines are only noise on the ingest output.
@@ -22,6 +24,7 @@ logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 _TAIL_BYTES = 16384  # a complete PDF ends with %%EOF; producers may append a little junk after it
 _OBJECT_RE = re.compile(rb"\d+\s+\d+\s+obj\b")  # "12 0 obj": the start of a real PDF object
+_TITLE_MAX_CHARS = 300  # a metadata title is a title, not a payload
 
 
 class PdfProblem(Exception):
@@ -83,7 +86,7 @@ def useful_title(raw: str) -> str | None:
     title = _FILE_SUFFIX.sub("", _APP_PREFIX.sub("", title)).strip()
     if not title or title.lower() in _PLACEHOLDER_TITLES:
         return None
-    return title
+    return title if len(title) <= _TITLE_MAX_CHARS else title[:_TITLE_MAX_CHARS].rstrip() + "…"
 
 
 def _segments(textpage: Any) -> list[Segment]:
@@ -203,26 +206,71 @@ def _explain_unopenable(path: Path) -> None:
         raise PdfProblem("no_pages", f"{path.name}: the PDF has no pages")
 
 
-def read_layout(path: Path) -> list[PageLayout]:
+def read_layout(path: Path, limits: Limits = UNLIMITED) -> list[PageLayout]:
     """Every page as paragraphs in reading order, with running headers, footers, side tabs and
-    margin line numbers set aside (repetition across the document's pages tells furniture)."""
+    margin line numbers set aside (repetition across the document's pages tells furniture).
+    Raises ``PdfProblem`` as soon as the file passes one of ``limits`` (see ``ingest.limits``)."""
+    deadline = limits.deadline()
     document = open_pdf(path)
     try:
+        count = len(document)
+        if limits.max_pages is not None and count > limits.max_pages:
+            raise PdfProblem(
+                "too_many_pages",
+                f"{path.name}: the PDF has {count:,} pages, more than the limit of "
+                f"{limits.max_pages:,} (POLICYQA_MAX_PAGES); split it, or raise the limit",
+            )
         pages: list[tuple[list[Segment], float]] = []
-        for index in range(len(document)):
+        total = 0
+        for index in range(count):
+            _check_time(path, deadline, limits, index)
             page = document[index]
             textpage = page.get_textpage()
-            pages.append((_segments(textpage), page.get_height()))
-            textpage.close()
-            page.close()
+            try:
+                chars = textpage.count_chars()
+                total += chars
+                _check_text(path, index + 1, chars, total, limits)
+                pages.append((_segments(textpage), page.get_height()))
+            finally:
+                textpage.close()
+                page.close()
         repeated = repeated_band_keys(pages)
-        return [lay_out(segments, height, repeated) for segments, height in pages]
+        layouts = []
+        for index, (segments, height) in enumerate(pages):
+            _check_time(path, deadline, limits, index)
+            layouts.append(lay_out(segments, height, repeated))
+        return layouts
     finally:
         document.close()
 
 
-def read_pdf(path: Path) -> PdfDocument:
-    """Read every page; raise PdfProblem for encrypted, corrupt, truncated, empty or image-only files.
+def _check_time(path: Path, deadline: float | None, limits: Limits, page_index: int) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise PdfProblem(
+            "extraction_timeout",
+            f"{path.name}: reading the PDF took longer than the limit of {limits.seconds:g} s "
+            f"(POLICYQA_EXTRACT_TIMEOUT_S; stopped at page {page_index + 1})",
+        )
+
+
+def _check_text(path: Path, number: int, chars: int, total: int, limits: Limits) -> None:
+    if limits.max_page_chars is not None and chars > limits.max_page_chars:
+        raise PdfProblem(
+            "page_text_too_long",
+            f"{path.name}: page {number} holds {chars:,} characters, more than the limit of "
+            f"{limits.max_page_chars:,} per page (POLICYQA_MAX_PAGE_CHARS)",
+        )
+    if limits.max_document_chars is not None and total > limits.max_document_chars:
+        raise PdfProblem(
+            "too_much_text",
+            f"{path.name}: the PDF holds more than the limit of {limits.max_document_chars:,} "
+            f"characters (POLICYQA_MAX_DOCUMENT_CHARS; passed on page {number})",
+        )
+
+
+def read_pdf(path: Path, limits: Limits = UNLIMITED) -> PdfDocument:
+    """Read every page; raise PdfProblem for encrypted, corrupt, truncated, empty or image-only files,
+    and for files past one of ``limits``.
 
     Any exception from the parser becomes a PdfProblem: the caller skips the file and goes on
     with the others, so a parser surprise on one file never aborts a whole ingest run."""
@@ -243,7 +291,7 @@ def read_pdf(path: Path) -> PdfDocument:
             f"{path.name}: the PDF is truncated (it stops before its end marker); copy or download it again",
         )
     try:
-        layouts = read_layout(path)
+        layouts = read_layout(path, limits)
         if not layouts:
             raise PdfProblem("no_pages", f"{path.name}: the PDF has no pages")
         document = open_pdf(path)
@@ -253,6 +301,12 @@ def read_pdf(path: Path) -> PdfDocument:
             document.close()
     except PdfProblem:
         raise
+    except MemoryError:
+        raise PdfProblem(
+            "out_of_memory",
+            f"{path.name}: reading the PDF needs more memory than a reader may use "
+            "(POLICYQA_EXTRACT_MEMORY_MB)",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - a damaged file may fail anywhere; one bad file must not
         # stop the run.
         raise PdfProblem(

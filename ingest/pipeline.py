@@ -13,10 +13,9 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from core.embedders import Embedder, threads_limited
 from core.settings import Settings
@@ -25,68 +24,16 @@ from core.store.records import chunk_id
 from core.tokenize import TOKENIZER_VERSION, Tokenizer
 from ingest.chunking import CHUNKER_VERSION, chunk_document
 from ingest.doc_ids import doc_id_of
+from ingest.layout import HEADING_MAX_CHARS
+from ingest.limits import Limits
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
 from ingest.pdf import PdfDocument, PdfProblem
 from ingest.readahead import read_ahead
+from ingest.report import FileResult, IngestReport
 
 ProgressFn = Callable[[str, int, int], None]  # (message, done, total)
 WRITE_BATCH_PAGES = 512  # documents are written together until they hold this many pages...
 WRITE_BATCH_DOCUMENTS = 16  # ...or this many documents
-
-
-@dataclass
-class FileResult:
-    path: str
-    doc_id: str
-    status: str  # added | updated | unchanged | failed
-    pages: int = 0
-    chunks: int = 0
-    error_code: str | None = None
-    error: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass
-class IngestReport:
-    files: list[FileResult] = field(default_factory=list)
-    pruned: list[str] = field(default_factory=list)
-    missing: list[dict[str, str]] = field(default_factory=list)  # manifest documents not present
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def count(self, *statuses: str) -> int:
-        return sum(1 for f in self.files if f.status in statuses)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def summary(self) -> dict[str, Any]:
-        done = [f for f in self.files if f.status in ("added", "updated", "unchanged")]
-        return {
-            "documents": len(done),
-            "added": self.count("added"),
-            "updated": self.count("updated"),
-            "unchanged": self.count("unchanged"),
-            "failed": len(self.failed),
-            "pruned": len(self.pruned),
-            "pages": sum(f.pages for f in done),
-            "chunks": sum(f.chunks for f in done),
-            "seconds": round(self.seconds, 2),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "summary": self.summary(),
-            "files": [f.__dict__ for f in self.files],
-            "pruned": self.pruned,
-            "missing": self.missing,
-            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-        }
 
 
 def discover_pdfs(paths: Iterable[Path]) -> list[Path]:
@@ -116,7 +63,10 @@ def file_sha256(path: Path) -> str:
 
 def ingest_fingerprint(settings: Settings, embedder_name: str) -> str:
     """Everything besides the file that shapes its chunks; a change re-ingests."""
-    return f"{CHUNKER_VERSION}|{TOKENIZER_VERSION}|{settings.chunk_chars}|{settings.chunk_overlap_chars}|{embedder_name}"
+    shape = f"{CHUNKER_VERSION}|{TOKENIZER_VERSION}|{settings.chunk_chars}|{settings.chunk_overlap_chars}"
+    if settings.max_heading_chars != HEADING_MAX_CHARS:  # the default leaves existing indexes as they are
+        shape += f"|h{settings.max_heading_chars}"
+    return f"{shape}|{embedder_name}"
 
 
 class Ingestor:
@@ -131,8 +81,17 @@ class Ingestor:
         self.tokenizer = tokenizer or Tokenizer()
 
     def run(
-        self, paths: Iterable[Path] | None = None, *, prune: bool = False, progress: ProgressFn | None = None
+        self,
+        paths: Iterable[Path] | None = None,
+        *,
+        prune: bool = False,
+        progress: ProgressFn | None = None,
+        allow_duplicates: bool = False,
     ) -> IngestReport:
+        """Ingest the files (default: the corpus folder). A file with the same bytes as another live
+        document, or as a file before it in this run, is a duplicate: reported and skipped, unless
+        ``allow_duplicates``. A document re-read under its own id (unchanged, or after a change of
+        the ingest settings) is never its own duplicate."""
         started = time.perf_counter()
         report = IngestReport()
         paths = list(paths) if paths else [self.settings.corpus_dir]
@@ -141,6 +100,7 @@ class Ingestor:
         seen: dict[str, Path] = {}  # doc_id -> the file that claimed it in this run
         with self.store.write_lock():
             self.store.collect_garbage()  # finish what an interrupted run left behind
+            owners = self._owners()
             # First the cheap pass: which files changed. Only those are read, ahead, by workers.
             jobs: list[_Job] = []
             for pdf in pdfs:
@@ -173,8 +133,23 @@ class Ingestor:
                     continue
                 result, job = self._plan(pdf, doc_id, manifest.get(doc_id))
                 report.files.append(result)
-                if job is not None:
-                    jobs.append(job)
+                if job is None:
+                    continue
+                owner = owners.setdefault(job.sha, doc_id)
+                own = job.current is not None and job.current.sha256 == job.sha
+                if owner != doc_id and not own and not allow_duplicates:
+                    result.status, result.error_code, result.duplicate_of = (
+                        "duplicate",
+                        "duplicate_document",
+                        owner,
+                    )
+                    result.error = (
+                        f"{pdf.name}: the same file (sha256 {job.sha[:12]}…) is already indexed as "
+                        f"{owner!r}; skipped. To index a second copy on purpose, allow duplicates "
+                        "(policyqa ingest --allow-duplicate, or the allow_duplicate upload field)"
+                    )
+                    continue
+                jobs.append(job)
             if progress:
                 progress(jobs[0].path.name if jobs else "done", 0, len(jobs))
             # While workers read PDFs, the embedder leaves them their cores.
@@ -209,6 +184,15 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _owners(self) -> dict[str, str]:
+        """sha256 -> the live document with those bytes, for documents whose file is still there (a
+        document whose file is gone was renamed or deleted: its bytes under a new name are no copy)."""
+        owners: dict[str, str] = {}
+        for doc_id, record in sorted(self.store.snapshot().documents.items()):
+            if record.sha256 and record.source_path and Path(record.source_path).is_file():
+                owners.setdefault(record.sha256, doc_id)
+        return owners
+
     def _read_and_write(
         self, jobs: list[_Job], workers: int, timings: dict[str, float], progress: ProgressFn | None
     ) -> None:
@@ -217,7 +201,7 @@ class Ingestor:
         batch: list[tuple[_Job, DocumentWrite]] = []
         waited = time.perf_counter()
         for n, (job, (document, seconds)) in enumerate(
-            zip(jobs, read_ahead([j.path for j in jobs], workers)), start=1
+            zip(jobs, read_ahead([j.path for j in jobs], workers, Limits.of(self.settings))), start=1
         ):
             timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
             timings["extract"] = timings.get("extract", 0.0) + seconds
@@ -293,6 +277,7 @@ class Ingestor:
                 target_chars=self.settings.chunk_chars,
                 overlap_chars=self.settings.chunk_overlap_chars,
                 headings=document.headings,
+                heading_chars=self.settings.max_heading_chars,
             )
             tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
             timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t

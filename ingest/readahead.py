@@ -2,38 +2,81 @@
 
 Extracting text costs about as much CPU as embedding it (pypdf is pure Python), so a
 sequential ingest leaves a core idle most of the time. Workers read the next files while the
-ingest process embeds the current one; results come back in input order."""
+ingest process embeds the current one; results come back in input order.
+
+A reader process is also a fence around a hostile file: it may map at most
+``Limits.memory_mb``, and a watchdog ends it when one file keeps it busy past
+``Limits.seconds`` (plus a grace for the checks between pages to speak first). The file that
+killed it is reported (``extraction_timeout``, or ``unreadable``), a fresh pool reads the others.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ingest.limits import UNLIMITED, Limits
 from ingest.pdf import PdfDocument, PdfProblem, read_pdf
 
 Extracted = tuple[PdfDocument | PdfProblem, float]  # the document or why not, and seconds spent
+Reader = Callable[[Path, Limits], PdfDocument]  # raises PdfProblem for a file it cannot read
+WATCHDOG_GRACE_S = 2.0  # the checks between pages report a slow file before the watchdog ends it
+MAX_DEATHS_IN_A_ROW = 3  # then the readers themselves are broken: the rest is read here
+_MIB = 1024 * 1024
 
 
-def read_timed(path: Path) -> Extracted:
+def read_timed(path: Path, limits: Limits = UNLIMITED, reader: Reader = read_pdf) -> Extracted:
     """Never raises for a bad file: the problem travels back as a value."""
     started = time.perf_counter()
     try:
-        document: PdfDocument | PdfProblem = read_pdf(path)
+        document: PdfDocument | PdfProblem = reader(path, limits)
     except PdfProblem as problem:
         document = problem
+    except MemoryError:  # past a reader process's memory limit
+        document = PdfProblem(
+            "out_of_memory",
+            f"{path.name}: reading the PDF needs more memory than a reader may use "
+            "(POLICYQA_EXTRACT_MEMORY_MB)",
+        )
     return document, time.perf_counter() - started
 
 
+def _read_guarded(path: Path, limits: Limits, reader: Reader) -> Extracted:
+    """``read_timed`` in a reader process, which a watchdog ends if the file holds it too long
+    (a single PDFium call cannot be interrupted any other way)."""
+    watchdog = None
+    if limits.seconds is not None:
+        watchdog = threading.Timer(limits.seconds + WATCHDOG_GRACE_S, os._exit, (75,))
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        return read_timed(path, limits, reader)
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+
+
+def _start_reader(parent: int, memory_mb: int | None) -> None:
+    """Runs first in each reader process: bound its memory, and leave with the parent."""
+    if memory_mb:
+        wanted = memory_mb * _MIB
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    _exit_with(parent)
+
+
 def _exit_with(parent: int) -> None:
-    """Runs first in each reader process. A reader holds both ends of its own task pipe, so it
-    would wait for tasks forever if the ingest process were killed: it leaves when its parent does."""
+    """A reader holds both ends of its own task pipe, so it would wait for tasks forever if the
+    ingest process were killed: it leaves when its parent does."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -43,58 +86,100 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def read_ahead(paths: Sequence[Path], workers: int) -> Iterator[Extracted]:
+class _Readers:
+    """A pool of reader processes, replaced by a fresh one when a reader dies."""
+
+    def __init__(self, workers: int, limits: Limits, reader: Reader):
+        self.workers, self.limits, self.reader = workers, limits, reader
+        self.pool: ProcessPoolExecutor | None = None
+        self.off = False  # no reader can be started here: read in this process
+        self.deaths_in_a_row = 0
+
+    def submit(self, path: Path) -> Future[Extracted] | None:
+        if self.off:
+            return None
+        try:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_reader,
+                    initargs=(os.getpid(), self.limits.memory_mb),
+                )
+            return self.pool.submit(_read_guarded, path, self.limits, self.reader)
+        except BrokenProcessPool:  # a reader died; the file it died on replaces the pool, then this
+            return None  # file is submitted again
+        except OSError:  # no reader can be started here
+            self.off = True
+            return None
+
+    def died(self) -> None:
+        self.deaths_in_a_row += 1
+        self.close(wait=False)
+        if self.deaths_in_a_row >= MAX_DEATHS_IN_A_ROW:
+            self.off = True
+
+    def close(self, wait: bool = True) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=True)
+            self.pool = None
+
+
+def _death(path: Path, limits: Limits, waited: float) -> PdfProblem:
+    if limits.seconds is not None and waited >= limits.seconds:
+        return PdfProblem(
+            "extraction_timeout",
+            f"{path.name}: reading the PDF took longer than the limit of {limits.seconds:g} s "
+            "(POLICYQA_EXTRACT_TIMEOUT_S); its reader process was ended",
+        )
+    return PdfProblem(
+        "unreadable", f"{path.name}: the PDF reader process died while reading this file (out of memory?)"
+    )
+
+
+def read_ahead(
+    paths: Sequence[Path], workers: int, limits: Limits = UNLIMITED, reader: Reader = read_pdf
+) -> Iterator[Extracted]:
     """``read_timed`` of each path, in order. With ``workers`` >= 1 and more than one file, up to
     ``2 * workers`` files are read ahead in spawned processes (not forked: the ingest process
     holds threads of Chroma and the embedder, which a fork would copy mid-flight)."""
     if workers < 1 or len(paths) < 2:
         for path in paths:
-            yield read_timed(path)
+            yield read_timed(path, limits, reader)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
-    ) as pool:
-        broken = False
-
-        def submit(path: Path) -> Future[Extracted] | None:
-            nonlocal broken
-            if not broken:
-                try:
-                    return pool.submit(read_timed, path)
-                except (BrokenProcessPool, OSError):  # a dead reader, or none can be started here
-                    broken = True
-            return None
-
+    readers = _Readers(workers, limits, reader)
+    try:
         queue = iter(paths)
-        pending: deque[tuple[Path, Future[Extracted] | None]] = deque()
+        pending: deque[tuple[Path, Future[Extracted] | None, float]] = deque()
         for path in queue:
-            pending.append((path, submit(path)))
+            pending.append((path, readers.submit(path), time.monotonic()))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            path, future = pending.popleft()
+            path, future, since = pending.popleft()
             if future is None:
-                yield read_timed(path)
+                yield read_timed(path, limits, reader)
             else:
                 try:
                     result = future.result()
+                    readers.deaths_in_a_row = 0
                 except BrokenProcessPool:
-                    if broken:  # queued behind the file that killed the reader: read it here
-                        result = read_timed(path)
-                    else:
-                        # A reader died (killed, out of memory) on this file: report it, read the
-                        # rest in this process.
-                        broken = True
-                        result = (
-                            PdfProblem(
-                                "unreadable",
-                                f"{path.name}: the PDF reader process died while "
-                                "reading this file (out of memory?)",
-                            ),
-                            0.0,
-                        )
+                    # The reader died on this file (killed, out of memory, or ended by its
+                    # watchdog): report it; a fresh pool reads the files queued behind it.
+                    result = (_death(path, limits, time.monotonic() - since), 0.0)
+                    readers.died()
+                    now = time.monotonic()
+                    pending = deque(
+                        (p, f, t) if f is not None and _succeeded(f) else (p, readers.submit(p), now)
+                        for p, f, t in pending
+                    )
                 yield result
             following = next(queue, None)
             if following is not None:
-                pending.append((following, submit(following)))
+                pending.append((following, readers.submit(following), time.monotonic()))
+    finally:
+        readers.close()
+
+
+def _succeeded(future: Future[Extracted]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None

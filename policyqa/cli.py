@@ -58,8 +58,13 @@ def main() -> None:
 @click.option(
     "--reset", is_flag=True, help="Delete the whole index first (needed after changing the embedder)."
 )
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Index files whose bytes equal a live document's too (by default they are skipped).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the ingest report as JSON.")
-def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, allow_duplicate: bool, as_json: bool) -> None:
     """Ingest PDFs (default: the corpus folder). Unchanged files are skipped."""
     from tqdm import tqdm
 
@@ -74,7 +79,9 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         bar.refresh()
 
     try:
-        report = service.ingest(paths, prune=prune, reset=reset, progress=progress)
+        report = service.ingest(
+            paths, prune=prune, reset=reset, progress=progress, allow_duplicates=allow_duplicate
+        )
     except (FileNotFoundError, PermissionError) as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -87,6 +94,8 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         for f in report.files:
             if f.status == "failed":
                 click.secho(f"  failed     {f.path}: {f.error}", fg="red", err=True)
+            elif f.status == "duplicate":
+                click.secho(f"  duplicate  {f.path}: {f.error}", fg="yellow", err=True)
             else:
                 click.echo(f"  {f.status:<10} {f.doc_id} ({f.pages} pages, {f.chunks} chunks)")
         for doc_id in report.pruned:
@@ -102,7 +111,8 @@ def ingest(paths: tuple[Path, ...], prune: bool, reset: bool, as_json: bool) -> 
         click.echo(
             f"{s['documents']} documents ({s['added']} added, {s['updated']} updated, "
             f"{s['unchanged']} unchanged), {s['pages']} pages, {s['chunks']} chunks; "
-            f"{s['failed']} failed, {s['pruned']} pruned; {s['seconds']} s"
+            + (f"{s['duplicates']} duplicates skipped, " if s["duplicates"] else "")
+            + f"{s['failed']} failed, {s['pruned']} pruned; {s['seconds']} s"
         )
     if not report.ok:
         sys.exit(1)

@@ -21,8 +21,9 @@ from core.settings import Settings
 from core.store import DocumentRecord, RegistrySnapshot, Store
 from core.text import has_japanese
 from core.tokenize import Tokenizer
-from ingest.pipeline import FileResult, Ingestor, IngestReport, ProgressFn
+from ingest.pipeline import Ingestor, ProgressFn
 from ingest.quote_boxes import QuoteBoxes, quote_boxes
+from ingest.report import FileResult, IngestReport
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, Source, marker
 from rag.crosslingual import TermTranslator
 from rag.extractive import Composition, ExtractiveComposer
@@ -66,7 +67,7 @@ class PolicyQA:
             self._unit_similarity,
         )
         self._llm = None
-        self.uploads = Uploads(settings, self.store, self.ingest)
+        self.uploads = Uploads(settings, self.store, self._ingest)
 
     # -------------------------------------------------------------- the index
     def ingest(
@@ -76,17 +77,33 @@ class PolicyQA:
         prune: bool = False,
         reset: bool = False,
         progress: ProgressFn | None = None,
+        allow_duplicates: bool = False,
     ) -> IngestReport:
-        """Ingest PDFs (default: the corpus folder); ``reset`` first drops the whole index."""
-        if reset:
-            self.store.reset()
+        """Ingest PDFs (default: the corpus folder); ``reset`` first drops the whole index. A copy of
+        a live document is reported as a duplicate and skipped unless ``allow_duplicates``."""
+        with self.uploads.exclusive():
+            if reset:
+                self.store.reset()
+            return self._ingest(paths, prune=prune, progress=progress, allow_duplicates=allow_duplicates)
+
+    def _ingest(
+        self,
+        paths: Sequence[Path] | None,
+        *,
+        prune: bool = False,
+        progress: ProgressFn | None = None,
+        allow_duplicates: bool = False,
+    ) -> IngestReport:
         return Ingestor(self.settings, self.store, self.embedder, self.tokenizer).run(
-            list(paths) if paths else None, prune=prune, progress=progress
+            list(paths) if paths else None, prune=prune, progress=progress, allow_duplicates=allow_duplicates
         )
 
-    def upload(self, stream: BinaryIO, doc_id: str) -> tuple[IngestReport, FileResult]:
-        """Save one PDF under the uploads folder and ingest it; on any rejection nothing changes."""
-        return self.uploads.add(stream, doc_id)
+    def upload(
+        self, stream: BinaryIO, doc_id: str, *, allow_duplicate: bool = False
+    ) -> tuple[IngestReport, FileResult]:
+        """Save one PDF under the uploads folder and ingest it; on any rejection nothing changes. A
+        copy of a live document is refused (``duplicate_document``) unless ``allow_duplicate``."""
+        return self.uploads.add(stream, doc_id, allow_duplicate=allow_duplicate)
 
     def delete_document(self, doc_id: str) -> tuple[bool, bool]:
         """(deleted, file_removed): the PDF goes too when it was uploaded."""
@@ -107,6 +124,7 @@ class PolicyQA:
         self.tokenizer.query_tokens(WARM_UP_TEXT)
         try:
             self.retriever.keyword.refresh()
+            self.uploads.sweep_if_idle()  # what an upload killed mid-way left behind
         except (StoreUnavailable, EmbedderMismatch) as exc:
             log.warning("starting without the index (readiness stays 503 until this is fixed): %s", exc)
         except Exception:  # the process must come up; readiness reports what is wrong

@@ -3,11 +3,20 @@
 A server that does not answer becomes ``StoreUnavailable`` (and the next call reconnects); an
 embedded index whose disk is full or read-only becomes ``StorageFailure``; an index built with
 another embedder becomes ``EmbedderMismatch``. Nothing above this module sees a Chroma exception.
+
+Embedded Chroma writes to its files as soon as it opens them, so it cannot open an index in a
+read-only folder. Such an index is copied to a private temporary folder and answered from there:
+reads work as before (from the index as it was at start-up), and every write is refused first by
+the read-only data folder itself (the write lock lives there).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +26,8 @@ from urllib.parse import urlparse
 
 from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000  # records per Chroma call
 
@@ -33,6 +44,7 @@ class Chroma:
         self.chunks: Any = None
         self.registry: Any = None
         self.on_open: Callable[[], None] = lambda: None  # the store re-reads its revision on every (re)open
+        self.copy: Path | None = None  # where a read-only index is answered from
 
     @property
     def is_server(self) -> bool:
@@ -71,8 +83,26 @@ class Chroma:
 
                 session.timeout = httpx.Timeout(self.settings.chroma_timeout_s)
             return client
-        self.settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(self._embedded_path()), settings=chroma_settings)
+
+    def _embedded_path(self) -> Path:
+        path = self.settings.chroma_path
+        if self.copy is not None:
+            return self.copy
+        if path.is_dir() and not writable(path):
+            folder = Path(tempfile.mkdtemp(prefix="policyqa-read-only-index-"))
+            atexit.register(shutil.rmtree, folder, True)
+            shutil.copytree(path, folder / "chroma")
+            self.copy = folder / "chroma"
+            log.warning(
+                "the index folder %s is read-only: answering from a copy of it made now (%s); "
+                "ingest, upload and delete are unavailable, and later changes are seen after a restart",
+                path,
+                folder,
+            )
+            return self.copy
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def open(self) -> None:
         client = self.client or self.connect()
@@ -180,6 +210,23 @@ class Chroma:
                     self.client.close()
             self.client = self.chunks = self.registry = None
             SharedSystemClient.clear_system_cache()
+            if self.copy is not None:
+                shutil.rmtree(self.copy.parent, ignore_errors=True)
+                self.copy = None
+
+
+def writable(folder: Path) -> bool:
+    """Can this process create files in ``folder`` and write its index file? (A read-only mount
+    says no even to root, whom permission bits do not stop.)"""
+    import os
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    index = folder / "chroma.sqlite3"
+    return not index.exists() or os.access(index, os.W_OK)
 
 
 _LOW_SPACE_BYTES = 16 * 2**20

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -73,6 +74,8 @@ class Store:
         self._snapshot: RegistrySnapshot | None = None
         self._own_revisions: deque[str] = deque(maxlen=256)
         self._open_revision: str | None = None
+        self._writer = threading.RLock()  # the thread holding the write lock may take it again
+        self._write_depth = 0
 
     @contextmanager
     def _calls(self) -> Iterator[None]:
@@ -213,15 +216,36 @@ class Store:
 
     # ------------------------------------------------------------------ writes
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """One writer at a time on this machine (embedded Chroma cannot take two)."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.data_dir / "ingest.lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def write_lock(self, *, wait: bool = True) -> Iterator[bool]:
+        """One writer at a time on this machine (embedded Chroma cannot take two). Re-entrant within
+        a thread: an upload holds it from saving its file to the end of that file's ingest. With
+        ``wait=False`` it yields False at once (holding nothing) when another writer has it."""
+        if not self._writer.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            if self._write_depth:
+                self._write_depth += 1
+                try:
+                    yield True
+                finally:
+                    self._write_depth -= 1
+                return
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.settings.data_dir / "ingest.lock", "a+") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                self._write_depth = 1
+                try:
+                    yield True
+                finally:
+                    self._write_depth = 0
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        finally:
+            self._writer.release()
 
     def write_documents(self, documents: Sequence[DocumentWrite]) -> None:
         """Write new generations of some documents invisibly, then make them all live in one atomic step.

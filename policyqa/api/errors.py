@@ -134,6 +134,7 @@ STATUS_OF_KIND: dict[Kind, int] = {
     Kind.UNSUPPORTED: 415,
     Kind.UNAVAILABLE: 503,
     Kind.STORAGE_FULL: 507,
+    Kind.CONFLICT: 409,
 }
 
 

@@ -182,12 +182,13 @@ class PageText(BaseModel):
 class IngestFile(BaseModel):
     path: str
     doc_id: str
-    status: Literal["added", "updated", "unchanged", "failed"]
+    status: Literal["added", "updated", "unchanged", "duplicate", "failed"]
     pages: int
     chunks: int
     error_code: str | None = None
     error: str | None = None
     seconds: float
+    duplicate_of: str | None = None
 
 
 class UploadResponse(BaseModel):
@@ -225,6 +226,7 @@ class UploadResponse(BaseModel):
                         "added": 1,
                         "updated": 0,
                         "unchanged": 0,
+                        "duplicates": 0,
                         "failed": 0,
                         "pruned": 0,
                         "pages": 3,
@@ -313,6 +315,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong admin token",
         403: "Uploads and deletes are disabled (no POLICYQA_ADMIN_TOKEN configured)",
         404: "Unknown document, page or file",
+        409: "The upload's bytes equal a live document's (duplicate_document; details.duplicate_of)",
         413: "Upload larger than POLICYQA_MAX_UPLOAD_MB",
         415: "The upload is not a PDF",
         422: "Invalid request, or a PDF that cannot be ingested",

@@ -11,6 +11,7 @@ from core.errors import (
     StoreUnavailable,
     UnknownDocuments,
     UploadRejected,
+    without_paths,
 )
 
 
@@ -44,3 +45,14 @@ def test_a_code_and_kind_can_be_given_per_instance_without_changing_the_class() 
 def test_every_error_a_shell_sees_is_a_policyqa_error() -> None:
     for error in (UnknownDocuments(["x"]), StoreUnavailable("x"), EmbedderMismatch("x"), UploadRejected("x")):
         assert isinstance(error, PolicyQAError) and error.code and isinstance(error.kind, Kind)
+
+
+def test_storage_errors_name_no_server_path_to_clients() -> None:
+    failure = StorageFailure("the index under /srv/policyqa/data/chroma cannot be written: it is read-only")
+    assert failure.public_message() == "the index under …/chroma cannot be written: it is read-only"
+    assert "/srv/policyqa/data/chroma" in failure.message  # the operator's CLI still names the folder
+    outage = StoreUnavailable("unable to open /var/lib/x/chroma.sqlite3")
+    assert "/var/lib" not in outage.public_message() and "…/chroma.sqlite3" in outage.public_message()
+    assert without_paths("Chroma server at http://10.0.0.5:8001/api/v2 is down") == (
+        "Chroma server at http://10.0.0.5:8001/api/v2 is down"
+    )

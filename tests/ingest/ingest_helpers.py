@@ -19,7 +19,8 @@ import pytest
 
 from core.settings import Settings
 from core.store import Store
-from ingest.pipeline import Ingestor, IngestReport
+from ingest.pipeline import Ingestor
+from ingest.report import IngestReport
 from rag.retrieval import RankedChunk
 from rag.service import PolicyQA
 
@@ -168,6 +169,36 @@ def write_bad_files(make_pdf: MakePdf, folder: Path) -> dict[str, Path]:
     return files
 
 
+def write_shared_stream_pdf(path: Path, pages: int, text: str, font_size: float = 12) -> Path:
+    """A PDF whose ``pages`` pages all draw one content stream (``text`` in Helvetica, one line):
+    the file stays small however many pages it has, as a hostile file would."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    # One string per 10,000 characters (PDFium reads at most 32,767 of one), all on one line.
+    shows = " ".join(f"({escaped[i : i + 10_000]}) Tj" for i in range(0, len(escaped), 10_000))
+    stream = f"BT /F1 {font_size} Tf 20 700 Td {shows} ET".encode("latin-1")
+    kids = " ".join(f"{5 + n} 0 R" for n in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    objects += [page] * pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(out))
+    return path
+
+
 # The code each bad file must get, and words its message must contain, so a user knows what to do.
 BAD_FILE_EXPECTATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "encrypted": ("encrypted", ("encrypted", "password")),
@@ -195,9 +226,11 @@ class IngestEnv:
         self.service = PolicyQA(settings, embedder=embedder)
         self.store: Store = self.service.store
 
-    def run(self, paths: list[Path] | None = None, *, prune: bool = False) -> IngestReport:
+    def run(
+        self, paths: list[Path] | None = None, *, prune: bool = False, allow_duplicates: bool = False
+    ) -> IngestReport:
         ingestor = Ingestor(self.settings, self.store, self.service.embedder, self.service.tokenizer)
-        return ingestor.run(paths, prune=prune)
+        return ingestor.run(paths, prune=prune, allow_duplicates=allow_duplicates)
 
     def search(self, query: str, k: int = 5) -> list[RankedChunk]:
         return self.service.search(query, top_k=k)
@@ -269,3 +302,30 @@ def env_fixture(
         overrides = {"chroma_url": server.url, "collection": f"t{uuid.uuid4().hex[:12]}"}
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, **overrides)
     yield IngestEnv(settings, embedder)
+
+
+# ---------------------------------------------------------------------------- readers for worker tests
+# Module-level, so a spawned reader process can import them by name.
+
+
+def read_or_hang(path: Path, limits: Any) -> Any:
+    """``read_pdf``, except that a file named ``hang*.pdf`` keeps the reader busy for a minute, as a
+    PDFium call stuck on a hostile file would."""
+    import time
+
+    from ingest.pdf import read_pdf
+
+    if path.name.startswith("hang"):
+        time.sleep(60)
+    return read_pdf(path, limits)
+
+
+def read_memory_limit(path: Path, limits: Any) -> Any:
+    """A "document" whose one page is the reader's RLIMIT_AS; ``hog*.pdf`` allocates 2 GB first."""
+    import resource
+
+    from ingest.pdf import PdfDocument
+
+    if path.name.startswith("hog"):
+        bytearray(2 * 1024**3)
+    return PdfDocument([str(resource.getrlimit(resource.RLIMIT_AS)[0])], [""], None)

@@ -113,3 +113,15 @@ def test_chunk_spans_property(page: str, target: int, overlap: int) -> None:
     assert [c.index for c in chunks] == list(range(5, 5 + len(chunks)))
     assert all(c.page == 7 for c in chunks)
     _check_chunks(page, chunks, target, overlap)
+
+
+def test_a_page_that_is_one_long_line_is_not_repeated_in_each_chunk() -> None:
+    """Its first line is its title, and every chunk carries the title: cut short, or a 50,000-character
+    line would be embedded seventy times over."""
+    line = "経済安全保障" * 8_334  # about 50,000 characters, no sentence end
+    chunks = chunk_document([line], target_chars=360, overlap_chars=60)
+    assert len(chunks) > 60
+    assert all(len(c.heading) <= 81 for c in chunks)
+    assert sum(len(c.embedding_text) for c in chunks) < 1.3 * len(line)
+    short = chunk_document([line], target_chars=360, overlap_chars=60, heading_chars=20)
+    assert all(len(c.heading) <= 21 for c in short)

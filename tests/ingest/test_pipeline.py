@@ -185,11 +185,17 @@ def test_core_missing_manifest_documents_are_a_notice(env: IngestEnv, make_pdf: 
 
 
 def test_core_same_bytes_under_two_names_are_two_documents(env: IngestEnv, make_pdf: MakePdf) -> None:
-    """Copies share every byte; deleting one must leave the other whole."""
+    """Copies indexed on purpose share every byte; deleting one must leave the other whole."""
     paths = write_corpus(make_pdf, env.corpus, docs=(CHIPS,), manifest=False)
     copy = env.corpus / "chip-strategy-copy.pdf"
     shutil.copy(paths[CHIPS], copy)
-    assert env.run().ok
+    # By default the second file in path order is reported as a copy of the first, and skipped.
+    assert [(f.doc_id, f.duplicate_of) for f in env.run().files] == [
+        ("chip-strategy-copy", None),
+        (CHIPS, "chip-strategy-copy"),
+    ]
+    assert set(env.service.documents()) == {"chip-strategy-copy"}
+    assert env.run(allow_duplicates=True).ok
     docs = env.service.documents()
     assert docs[CHIPS].gen != docs["chip-strategy-copy"].gen
     assert_index_consistent(env)

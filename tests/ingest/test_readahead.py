@@ -69,7 +69,7 @@ def test_a_dead_reader_process_fails_one_file_and_the_rest_is_read(tmp_path: Pat
     failed = [r for r in results if r[0] == "problem"]
     assert len(failed) == 1  # the file being read when it died
     assert all(r[1] == "unreadable" and "reader process died" in r[2] for r in failed), failed
-    assert results[-1][0] == "pages"  # files after the crash are read in this process
+    assert results[-1][0] == "pages"  # files after the crash are read by a fresh reader process
     assert all(r[1][0].startswith(f"資料{n}") for n, r in enumerate(results) if r[0] == "pages")
 
 

@@ -641,6 +641,23 @@ def test_upload_takes_the_doc_id_from_the_file_name(admin, memo_pdf):
     assert admin.client.get(answer["citations"][0]["url"].split("#")[0]).status_code == 200
 
 
+def test_upload_of_a_copy_under_another_id_is_a_conflict_unless_allowed(admin, memo_pdf):
+    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    error = assert_error(admin.upload(memo_pdf, doc_id="memo-copy"), 409, "duplicate_document", MEMO_ID)
+    assert error["details"] == {"duplicate_of": MEMO_ID}
+    assert str(admin.settings.data_dir) not in error["message"]
+    assert sorted(admin.doc_ids()) == sorted([DECK_ID, MEMO_ID])
+    assert admin.upload_folder_files() == [f"{MEMO_ID}.pdf"]
+    forced = admin.client.post(
+        "/v1/documents",
+        files={"file": ("memo.pdf", memo_pdf.read_bytes(), "application/pdf")},
+        data={"doc_id": "memo-copy", "allow_duplicate": "true"},
+        headers=AUTH,
+    )
+    assert forced.status_code == 201 and forced.json()["status"] == "added", forced.text
+    assert sorted(admin.doc_ids()) == sorted([DECK_ID, MEMO_ID, "memo-copy"])
+
+
 @pytest.mark.parametrize(
     "kind, status",
     [

@@ -147,3 +147,32 @@ def test_unwritable_data_folder_is_a_clear_error(
     assert result.output.startswith("error: ")
     assert str(data) in result.output
     assert "cannot write" in result.output
+
+
+# ---------------------------------------------------------------------------- duplicates
+
+
+def test_ingest_reports_a_copy_as_a_duplicate_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_pdf: MakePdf
+) -> None:
+    corpus = tmp_path / "corpus"
+    original = make_pdf(corpus / "a-memo.pdf", ["港湾メモ\n\n荷役能力を点検した。"])
+    (corpus / "b-memo-copy.pdf").write_bytes(original.read_bytes())
+    make_pdf(corpus / "c-other.pdf", ["別の資料\n\n備蓄を九十日分とする。"])
+    _isolate(monkeypatch, tmp_path, tmp_path / "data", corpus)
+
+    result = CliRunner().invoke(main, ["ingest"])
+    assert result.exit_code == 0, result.output
+    assert "duplicate  " in result.output and "already indexed as 'a-memo'" in result.output
+    assert "2 added" in result.output and "1 duplicates skipped, 0 failed" in result.output
+
+    report = json.loads(CliRunner().invoke(main, ["ingest", "--json"]).stdout)
+    assert [(f["doc_id"], f["status"], f["duplicate_of"]) for f in report["files"]] == [
+        ("a-memo", "unchanged", None),
+        ("b-memo-copy", "duplicate", "a-memo"),
+        ("c-other", "unchanged", None),
+    ]
+
+    forced = CliRunner().invoke(main, ["ingest", "--allow-duplicate", "--json"])
+    assert forced.exit_code == 0, forced.output
+    assert {f["doc_id"]: f["status"] for f in json.loads(forced.stdout)["files"]}["b-memo-copy"] == "added"

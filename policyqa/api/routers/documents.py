@@ -171,7 +171,7 @@ router.add_api_route("/{doc_id}/pdf", get_pdf, methods=["HEAD"], include_in_sche
     status_code=201,
     responses={
         200: {"model": UploadResponse, "description": "The same file was already ingested (unchanged)"},
-        **error_responses(400, 401, 403, 413, 415, 422, 503),
+        **error_responses(400, 401, 403, 409, 413, 415, 422, 503),
     },
     summary="Upload and ingest a PDF (admin)",
 )
@@ -189,15 +189,24 @@ def upload_document(
             "replaced by the new version.",
         ),
     ] = None,
+    allow_duplicate: Annotated[
+        bool,
+        Form(
+            description="Index the file even when a live document has the same bytes (a second "
+            "copy under a new id); by default such a copy is refused with 409 duplicate_document."
+        ),
+    ] = False,
 ) -> UploadResponse:
     """Save the PDF under the data folder and ingest it exactly as `policyqa ingest` would.
 
     201 when the document was added or updated, 200 when the same file was already live.
     A file that cannot be ingested (not a PDF, encrypted, corrupt, no pages, no text) is rejected
-    with its reason and leaves the index and the existing documents as they were.
+    with its reason and leaves the index and the existing documents as they were. A file whose
+    bytes equal a live document's under another id is refused with 409 `duplicate_document`
+    (`details.duplicate_of` names that document) unless `allow_duplicate` is true.
     """
     chosen = choose_doc_id(doc_id, file.filename)
-    report, result = service.upload(file.file, chosen)
+    report, result = service.upload(file.file, chosen, allow_duplicate=allow_duplicate)
     if result.status == "unchanged":
         response.status_code = 200
     record = _record(service, chosen)
