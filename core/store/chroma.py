@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -90,8 +91,9 @@ class Chroma:
         if self.copy is not None:
             return self.copy
         if path.is_dir() and not writable(path):
-            folder = Path(tempfile.mkdtemp(prefix="policyqa-read-only-index-"))
-            atexit.register(shutil.rmtree, folder, True)
+            _remove_orphan_copies()
+            folder = Path(tempfile.mkdtemp(prefix=f"{_COPY_PREFIX}{os.getpid()}-"))
+            atexit.register(shutil.rmtree, folder, True)  # a server ended by a signal skips this
             shutil.copytree(path, folder / "chroma")
             self.copy = folder / "chroma"
             log.warning(
@@ -215,11 +217,27 @@ class Chroma:
                 self.copy = None
 
 
+_COPY_PREFIX = "policyqa-read-only-index-"
+
+
+def _remove_orphan_copies() -> None:
+    """Copies of read-only indexes whose process is gone (killed, or ended by a signal, which
+    skips ``atexit``): ``<tmp>/policyqa-read-only-index-<pid>-<random>``."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_COPY_PREFIX}*"):
+        pid = folder.name.removeprefix(_COPY_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's living process
+            pass
+
+
 def writable(folder: Path) -> bool:
     """Can this process create files in ``folder`` and write its index file? (A read-only mount
     says no even to root, whom permission bits do not stop.)"""
-    import os
-
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass

@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,6 +192,11 @@ def test_api_on_a_folder_that_refuses_writes(deck_copy, embedder, monkeypatch) -
     monkeypatch.setattr("rag.feedback.open", open_, raising=False)
     monkeypatch.setattr("core.store.store.open", open_, raising=False)
 
+    # A copy left by a server that a signal ended (atexit does not run then) goes with the next one.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = Path(tempfile.gettempdir()) / f"policyqa-read-only-index-{dead.pid}-test"
+    (orphan / "chroma").mkdir(parents=True)
     settings = Settings(data_dir=data, corpus_dir=corpus, admin_token=TOKEN)
     service = PolicyQA(settings, embedder=embedder)
     with TestClient(create_app(settings, service, with_ui=False)) as client:
@@ -210,5 +216,9 @@ def test_api_on_a_folder_that_refuses_writes(deck_copy, embedder, monkeypatch) -
             assert (response.status_code, response.json()["error"]["code"]) == (503, code), response.text
             _no_paths(response.json()["error"]["message"], data)
         assert client.get(f"/v1/documents/{DECK_ID}").status_code == 200
+        assert not orphan.exists()
+        copy = service.store.db.copy
+        assert copy is not None and copy.is_dir() and f"-{os.getpid()}-" in copy.parent.name
     service.close()
+    assert not copy.parent.exists()
     assert _state(data) == before
