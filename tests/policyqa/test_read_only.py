@@ -18,7 +18,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import httpx
 import pytest
 from conftest import DECK_ID, free_port
 from fastapi.testclient import TestClient
+from serving import wait_until_serving
 
 from core.settings import Settings
 from policyqa.api import create_app
@@ -130,16 +130,7 @@ def test_serve_answers_from_a_read_only_index(deck_copy, read_only, tmp_path: Pa
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text(errors="replace")
-            assert time.monotonic() < deadline, "the server did not become ready"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+        wait_until_serving(server, f"{url}/readyz", tmp_path / "serve.log")
         answer = httpx.post(f"{url}/v1/answer", json={"question": QUESTION}, timeout=60)
         assert answer.status_code == 200, answer.text
         assert {c["page"] for c in answer.json()["citations"]} & {16, 19}

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
-import httpx
 import pytest
+from serving import wait_until_serving
 
 from ui.chat import FEEDBACK_SAVED
 
@@ -119,10 +119,6 @@ def _env(data: Path, corpus: Path) -> dict[str, str]:
     return env
 
 
-def _tail(path: Path, n: int = 60) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
-
-
 @pytest.fixture(scope="module")
 def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
     """`policyqa serve` over a copy of the deck's index plus a small second document."""
@@ -161,16 +157,7 @@ def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, f"policyqa serve exited with {proc.returncode}:\n{_tail(log)}"
-            assert time.monotonic() < deadline, f"policyqa serve did not come up:\n{_tail(log)}"
-            try:
-                if httpx.get(f"{url}/ui/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+        wait_until_serving(proc, f"{url}/ui/", log)
         yield Server(url, data, proc, log)
     finally:
         proc.terminate()
