@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.text import BULLET_RE, Unit, normalize, split_units
-from rag.coverage import Coverage, TermGroup
+from rag.coverage import Coverage, QueryGroup, compact
 from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
 from rag.lists import enumeration_quality, list_candidates, outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
@@ -101,7 +101,7 @@ class ExtractiveComposer:
     def __init__(
         self,
         tokens: Callable[[str], Sequence[str]],
-        query_groups: Callable[[str], list[TermGroup]],
+        query_groups: Callable[[str], list[QueryGroup]],
         idf: Callable[[str], float],
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
         *,
@@ -125,11 +125,13 @@ class ExtractiveComposer:
 
         candidates: list[_Candidate] = []
         for page in pages:
-            title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
+            title = page.units[0].text if page.units else ""
+            title_tokens = set(self._tokens(title))
             for unit in page.units:
                 tokens = set(self._tokens(unit.text))
-                lex = cover(tokens)
-                ctx = cover(tokens | title_tokens)
+                text = compact(unit.text)
+                lex = cover(tokens, text)
+                ctx = cover(tokens | title_tokens, compact(title) + "|" + text)
                 candidates.append(
                     _Candidate(
                         page,
@@ -217,7 +219,7 @@ class ExtractiveComposer:
             cand.similarity = max(0.0, sim)
 
     def _coverage(self, text: str, cover: Coverage) -> float:
-        return cover(set(self._tokens(text)))
+        return cover(set(self._tokens(text)), compact(text))
 
     @staticmethod
     def _confidence(best: _Candidate, dense_top: float, intent: QuestionIntent) -> float:
