@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from core.text import BULLET_RE, Unit, normalize, split_units
 from rag.coverage import Coverage, QueryGroup, compact
+from rag.figure_notes import is_figure_note
 from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
 from rag.lists import enumeration_quality, list_candidates, outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
@@ -128,6 +129,8 @@ class ExtractiveComposer:
             title = page.units[0].text if page.units else ""
             title_tokens = set(self._tokens(title))
             for unit in page.units:
+                if is_figure_note(unit.text) and not intent.wants_source:
+                    continue
                 tokens = set(self._tokens(unit.text))
                 text = compact(unit.text)
                 lex = cover(tokens, text)
@@ -142,6 +145,8 @@ class ExtractiveComposer:
                         typed=holds_asked_type(unit.text, intent),
                     )
                 )
+        if not candidates:
+            return Composition([], 0.0)
         candidates.sort(key=lambda c: -c.base)
         self._add_similarity(question, candidates[:UNITS_TO_EMBED])
         candidates.sort(key=lambda c: -c.score)
@@ -260,6 +265,8 @@ class ExtractiveComposer:
                 return False
         shown = [_one_line(line) for line in quote.split("\n") if line.strip()]
         best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1 : unit.end])
+        if not is_figure_note(best_line):  # a caption's credit line is no part of an answer
+            shown = [line for line in shown if not is_figure_note(line)] or shown
         direct = next((i for i, line in enumerate(shown) if best_line and best_line in line), 0)
         lines = (shown[direct], *shown[:direct], *shown[direct + 1 :])  # the most direct line first
         new = Evidence(page.doc_id, page.doc_title, page.doc_date, page.page, start, end, quote, lines, score)
@@ -333,6 +340,12 @@ class ExtractiveComposer:
         for page in pages:
             for candidate in list_candidates(page.text):
                 header, items = candidate.header, candidate.items
+                if not intent.wants_source:
+                    items = [item for item in items if not is_figure_note(item[2])]
+                    if header and is_figure_note(header[2]):
+                        header = None
+                if len(items) < 2:
+                    continue
                 if intent.count is not None and len(items) < intent.count:
                     continue
                 if intent.count is not None and not candidate.numbered and len(items) > intent.count:

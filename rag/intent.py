@@ -64,6 +64,8 @@ _WANT_LIST = re.compile(
     r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
 )
 
+_WANT_SOURCE = re.compile(r"出典|出所|引用元|情報源|source|credit|cited from")
+
 
 @dataclass(frozen=True)
 class QuestionIntent:
@@ -72,6 +74,7 @@ class QuestionIntent:
     wants_date: bool
     wants_list: bool
     english: bool
+    wants_source: bool = False  # where something comes from: source attributions are the answer
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -96,6 +99,7 @@ def question_intent(question: str) -> QuestionIntent:
         wants_date=bool(_WANT_DATE.search(q)),
         wants_list=count is not None or bool(_WANT_LIST.search(q)),
         english=not has_japanese(question),
+        wants_source=bool(_WANT_SOURCE.search(q)),
     )
 
 

@@ -66,3 +66,31 @@ def test_a_question_without_a_figure_gets_no_budget_row_pushed_in() -> None:
     question = "消防団を中核とした地域防災力の充実強化では何をする？"
     composition = composer().compose(question, [ranked(23, BUDGET_PAGE)], lambda doc, page: BUDGET_PAGE)
     assert not composition.evidence[0].lines[0].startswith("令和6年度予算額")
+
+
+FIGURE_PAGE = (
+    "ペロブスカイト太陽電池の社会実装\n"
+    "主な原材料のヨウ素は、日本は世界第2位の産出量（シェア30%）。\n"
+    "・【ペロブスカイト太陽電池イメージ】\n"
+    "・出典：積水化学工業（株）\n"
+    "・出典：（株）東芝\n"
+    "・出典：（株）カネカ\n"
+    "・(出所) (株) 合同資源HP"
+)
+
+
+def test_credits_and_captions_are_no_answer_nor_list_items() -> None:
+    """The credit lines under a slide's photos share its words; they are no part of the answer to
+    what the slide says, and no list of its items."""
+    for question in ["ペロブスカイト太陽電池の原材料は？", "ペロブスカイト太陽電池の取組は何がある？"]:
+        composition = composer().compose(question, [ranked(41, FIGURE_PAGE)], lambda doc, page: FIGURE_PAGE)
+        shown = [line for ev in composition.evidence for line in ev.lines]
+        assert shown, question
+        assert not any("出典" in line or "出所" in line or "イメージ" in line for line in shown), shown
+
+
+def test_a_question_about_the_source_gets_the_credits() -> None:
+    composition = composer().compose(
+        "ペロブスカイト太陽電池の写真の出典は？", [ranked(41, FIGURE_PAGE)], lambda doc, page: FIGURE_PAGE
+    )
+    assert any("出典：" in line for ev in composition.evidence for line in ev.lines)
