@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from serving import wait_until_serving
 
-from ui.chat import FEEDBACK_SAVED
+from ui.chat import COPIED, FEEDBACK_SAVED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -197,6 +197,7 @@ class Watch:
 def ui(browser, server):
     """A fresh Japanese-locale browser tab that blocks and records requests to non-loopback hosts."""
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 2000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
     watch = Watch()
 
     def route(r):
@@ -487,6 +488,43 @@ def assert_page_drawn(viewer, page: int) -> None:
 def open_viewer(page, server: Server, page_no: int, quote_text: str) -> None:
     page.goto(f"{server.base}/viewer/?doc={DECK_ID}&page={page_no}&quote={quote(quote_text)}")
     wait_for_viewer(page)
+
+
+def test_copy_answer_puts_the_answer_and_its_cited_pages_on_the_clipboard(ui, server):
+    page = ui
+    open_ui(page, server)
+    answer = ask(page, MATERIALS_Q)
+    shown = answer.locator(".pqa-body").inner_text()
+    button = answer.locator("button.pqa-copy")
+    assert button.inner_text() == "回答と出典をコピー"
+    button.click()
+    page.wait_for_function("t => document.querySelector('#pqa-chat .pqa-copy').innerText === t", arg=COPIED)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    text, sources = copied.split("\n\n出典：\n")
+    assert compact(text) == compact(shown)  # the answer as shown, as plain text with 〔資料名 p.N〕
+    assert all(m in text for m in TWELVE)
+    expected = list(dict.fromkeys(f"{label} {server.base}{href}" for label, href, _ in cited(answer)))
+    assert sources.splitlines() == expected
+    pdf = page.request.get(sources.splitlines()[0].rsplit(" ", 1)[1].split("#")[0])
+    assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
+    shot(page, "10-copied.png")
+
+
+def test_clearing_the_conversation_empties_it_and_the_next_question_has_no_history(ui, server):
+    page = ui
+    open_ui(page, server)
+    ask(page, "特定重要物資は何？")
+    follow_up = ask(page, "いつ指定された？")
+    assert follow_up.inner_text().strip().startswith("（特定重要物資について）")
+    page.locator("#pqa-chat button[aria-label='会話をクリア'], #pqa-chat button[aria-label='Clear']").click()
+    page.wait_for_function(
+        "() => !document.querySelector('#pqa-chat .pqa-answer, #pqa-chat .pqa-question')", timeout=15_000
+    )
+    again = ask(page, "いつ指定された？")
+    assert page.locator("#pqa-chat .pqa-answer").count() == 1
+    assert page.locator("#pqa-chat .pqa-question").count() == 1
+    assert not again.inner_text().strip().startswith("（特定重要物資について）")  # asked alone
+    shot(page, "11-cleared.png")
 
 
 def test_a_citation_opens_the_viewer_at_its_page_with_the_quote_marked(ui, server):
