@@ -678,6 +678,49 @@ def test_the_viewer_marks_nothing_when_the_quote_cannot_be_placed(ui, server, qu
     page.screenshot(path=str(ARTIFACTS / "09-viewer-unplaced.png"), full_page=True)
 
 
+LOCATE = """async ([strings, quote]) => {
+  const { locateQuote } = await import('/viewer/quote.js');
+  const { located, hits } = locateQuote(strings, quote);
+  return [located, hits.map((h) => strings[h.span].slice(h.start, h.end)).join('')];
+}"""
+
+
+@pytest.mark.parametrize(
+    ("spans", "quote_text", "marked"),
+    [
+        pytest.param(
+            ["令和5年度予算額\b", " ", "66"],
+            "令和5年度予算額 | 66",
+            "令和5年度予算額66",
+            id="control-character",
+        ),
+        pytest.param(["国⺠の", "⽣活"], "国民の生活", "国⺠の⽣活", id="radical-look-alikes"),
+        pytest.param(["か\u3099んは\u309aい"], "がんぱい", "か\u3099んは\u309aい", id="combining-marks"),
+        pytest.param(["㈱日立は"], "(株)日立", "㈱日立", id="nfkc-expansion"),
+        pytest.param(
+            ["経済安全保障の", "12", "観点から重要"],
+            "経済安全保障の観点から重要",
+            "経済安全保障の観点から重要",
+            id="margin-number",
+        ),
+        pytest.param(
+            ["右の段の文章です。", "左の段の文章です。"],
+            "左の段の文章です。\n右の段の文章です。",
+            "左の段の文章です。右の段の文章です。",
+            id="columns",
+        ),
+        pytest.param(["半導体と蓄電池"], "半導体と蓄電池と永久磁石と工作機械", "", id="under-80-percent"),
+    ],
+)
+def test_the_quote_locator_on_text_layer_strings(ui, server, spans, quote_text, marked):
+    """ui/web/quote.js as the viewer loads it, on text-layer strings of the kinds real PDFs give."""
+    page = ui
+    page.goto(f"{server.base}/viewer/?doc={DECK_ID}&page=1")
+    located, text = page.evaluate(LOCATE, [spans, quote_text])
+    assert text == marked
+    assert (located >= 0.8) == bool(marked)
+
+
 def test_a_question_typed_as_markdown_shows_as_text_and_fetches_nothing(ui, server):
     """``![i](http://evil.example/p.png)`` must not become an image the browser fetches (the ``ui``
     fixture fails the test on any request to a host that is not this server)."""

@@ -25,13 +25,14 @@ const RADICALS = [
 ];
 const STANDARD = new Map([...RADICALS[0]].map((c, i) => [c, [...RADICALS[1]][i]]));
 
-/** The matching form of a piece of text: standard kanji, NFKC, no white space. */
+/** The matching form of a piece of text: standard kanji, NFKC, no white space and no control or
+ * format characters (some PDFs put a backspace between a table's label and its figure). */
 export function fold(text) {
   return [...text]
     .map((c) => STANDARD.get(c) ?? c)
     .join("")
     .normalize("NFKC")
-    .replace(/\s+/gu, "");
+    .replace(/[\s\p{Cc}\p{Cf}]+/gu, "");
 }
 
 /** The page's characters in matching form, each with the span and the slice of its text it came from
