@@ -22,7 +22,6 @@ from core.store import DocumentRecord, RegistrySnapshot, Store
 from core.text import has_japanese
 from core.tokenize import Tokenizer
 from ingest.pipeline import Ingestor, ProgressFn
-from ingest.quote_boxes import QuoteBoxes, quote_boxes
 from ingest.report import FileResult, IngestReport
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, Source, marker
 from rag.crosslingual import TermTranslator
@@ -147,10 +146,6 @@ class PolicyQA:
         if missing:
             raise UnknownDocuments(missing)
         return list(dict.fromkeys(doc_ids))
-
-    def locate_quote(self, pdf: Path, page: int, quote: str) -> QuoteBoxes:
-        """Where a citation's quote sits on its page, for the viewer to highlight (or nothing)."""
-        return quote_boxes(pdf, page, quote)
 
     def page_text(self, doc_id: str, page: int) -> str | None:
         return self.store.page_texts(doc_id, [page]).get(page)

@@ -13,6 +13,7 @@ page loads no asset from outside the app.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from core.settings import Settings
 from rag.feedback import Feedback, record_feedback
 from rag.followups import Turn
 from ui.formatting import (
+    COPY_LABEL,
     ERROR_EMPTY,
     citation_href,
     corpus_summary,
@@ -57,6 +59,8 @@ FEEDBACK_SAVED = {
 FEEDBACK_WITHDRAWN = "評価の取り消しは記録されません（記録済みの評価は残ります）。"
 FEEDBACK_NOT_ANSWER = "この回答には評価を付けられません。"
 FEEDBACK_FAILED = "申し訳ありません。評価を保存できませんでした。"
+COPIED = "コピーしました"
+COPY_FAILED = "コピーできませんでした"
 
 # System fonts only: IPAex Gothic (Debian fonts-ipaexfont) or Noto Sans CJK JP, then the browser's.
 FONTS = [
@@ -82,10 +86,48 @@ CSS = """
              font-size: 0.92em; }
 .pqa-hint, .pqa-notice { opacity: 0.8; font-size: 0.92em; }
 .pqa-corpus { margin: 0; }
+.pqa-actions { margin: 0.4em 0 0 0; }
+.pqa-copy { font-size: 0.9em; padding: 0.1em 0.6em; border: 1px solid var(--border-color-primary);
+            border-radius: 4px; background: var(--background-fill-secondary); cursor: pointer; }
+.pqa-copy-text { display: none; }
 """
 
 # Mark the page as Japanese (Gradio's page says lang="en"): right glyphs, right screen-reader voice.
-PAGE_JS = "() => { document.documentElement.lang = 'ja'; }"
+# And copy an answer with its citations (ui.formatting.copy_button): the citation URLs are made
+# absolute against the page's address; where the Clipboard API is missing (plain http on a host
+# other than localhost) the copy goes through a hidden text area.
+PAGE_JS = (
+    """() => {
+  document.documentElement.lang = 'ja';
+  const absolute = (text) => text.replace(/ (\\/\\S*)$/gm, (m, path) => ' ' + new URL(path, location.href).href);
+  const fallback = (text) => {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    if (!ok) throw new Error('copy refused');
+  };
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest && event.target.closest('.pqa-copy');
+    if (!button) return;
+    const text = absolute(button.parentElement.querySelector('.pqa-copy-text').textContent);
+    try {
+      if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
+      else fallback(text);
+      button.textContent = COPIED;
+    } catch (error) {
+      button.textContent = COPY_FAILED;
+    }
+    setTimeout(() => { button.textContent = COPY_LABEL; }, 2000);
+  });
+}""".replace("COPY_LABEL", json.dumps(COPY_LABEL))
+    .replace("COPY_FAILED", json.dumps(COPY_FAILED))
+    .replace("COPIED", json.dumps(COPIED))
+)
 
 
 def theme() -> gr.themes.Base:
@@ -207,7 +249,7 @@ def build_blocks(service: PolicyQA, settings: Settings) -> gr.Blocks:
             height="65vh",
             latex_delimiters=[],
             feedback_options=("Like", "Dislike"),
-            buttons=["copy"],
+            buttons=[],  # the answer's own «回答と出典をコピー» copies it with its citations
             sanitize_html=True,
             placeholder="政策文書について質問してください。回答には出典ページへのリンクが付きます。",
         )

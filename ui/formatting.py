@@ -4,7 +4,7 @@ Chat messages are Markdown, but every answer is rendered as one raw HTML block (
 ``<div>`` with no blank line inside), so that text quoted from PDFs is never read as
 Markdown syntax: it is HTML-escaped and nothing else. The Chatbot's sanitizer keeps
 the tags used here (``a``, ``details``, ``summary``, ``blockquote``, ``ol``, ``li``,
-``p``, ``br``, ``span``, ``div``).
+``p``, ``br``, ``span``, ``div``, ``button``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ERROR_UNKNOWN_DOCS = (
 )
 ERROR_STORE = "文書の索引に接続できませんでした。しばらくしてから、もう一度お試しください。"
 ERROR_EMPTY = "質問を入力してください。"
+COPY_LABEL = "回答と出典をコピー"
 NO_DOCUMENTS = (
     "まだ資料が登録されていません。管理者に資料の取り込み（<code>policyqa ingest</code>）を依頼してください。"
 )
@@ -147,6 +148,33 @@ def format_abstention(answer: Answer) -> str:
     )
 
 
+def copy_text(answer: Answer) -> str:
+    """What «回答と出典をコピー» puts on the clipboard: the answer as plain text (with its 〔資料名 p.N〕
+    markers), then one line 「資料名 p.N URL」 per cited page, the URL opening the PDF at that page.
+
+    URLs are as the service gives them (root-relative unless a base was set); the page makes them
+    absolute against its own address when it copies."""
+    lines = [line.strip() for line in answer.answer.splitlines() if line.strip()]
+    if answer.notice:
+        lines.append(f"※ {answer.notice}")
+    cited = unique_citations(answer.citations)
+    if cited:
+        lines += ["", "出典："]
+        lines += [f"{citation_label(c.doc_title, c.page)} {citation_href(c)}" for c in cited]
+    return "\n".join(lines)
+
+
+def copy_button(answer: Answer) -> str:
+    """A «回答と出典をコピー» button with :func:`copy_text` beside it in a hidden span, which the page's
+    script copies (the sanitizer drops ``data-`` attributes; line breaks are written as ``&#10;``
+    so the message stays one HTML block)."""
+    text = _esc(copy_text(answer)).replace("\n", "&#10;")
+    return (
+        f'<p class="pqa-actions"><button type="button" class="pqa-copy">{_esc(COPY_LABEL)}</button>'
+        f'<span class="pqa-copy-text">{text}</span></p>'
+    )
+
+
 def format_answer(answer: Answer) -> str:
     """The chat message for one service answer (an abstention, or text + sources + 根拠)."""
     if answer.abstained:
@@ -156,6 +184,7 @@ def format_answer(answer: Answer) -> str:
         parts.append(f'<p class="pqa-notice">※ {_esc(answer.notice)}</p>')
     parts.append(sources_line(answer.citations))
     parts.append(evidence_panel(answer.citations))
+    parts.append(copy_button(answer))
     parts.append("</div>")
     return "".join(parts)
 

@@ -1,5 +1,8 @@
 """The in-app page viewer at ``/viewer/``: one cited page, with the quoted passage marked.
 
+The page is drawn by PDF.js with its text layer over it; the quote is placed in that text in the
+browser (``ui/web/quote.js``), so the mark sits on the very characters PDF.js drew.
+
 PDF.js comes from the npm package ``pdfjs-dist`` (``ui/web/package.json``), installed by the
 setup scripts and served by the app itself, so the viewer works offline and loads nothing from a
 CDN. Where the package is not installed the viewer says so and links the PDF itself.
@@ -29,7 +32,7 @@ def pdfjs_installed() -> bool:
 
 
 def mount_viewer(app: FastAPI) -> None:
-    """Add ``/viewer/`` (the page), ``/viewer/app.js`` and ``/viewer/pdfjs/…`` to ``app``."""
+    """Add ``/viewer/`` (the page), ``/viewer/app.js``, ``/viewer/quote.js`` and ``/viewer/pdfjs/…`` to ``app``."""
 
     def page(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
@@ -42,6 +45,9 @@ def mount_viewer(app: FastAPI) -> None:
     def script() -> FileResponse:
         return FileResponse(ASSETS / "viewer.js", media_type="text/javascript")
 
+    def quote_script() -> FileResponse:
+        return FileResponse(ASSETS / "quote.js", media_type="text/javascript")
+
     def to_slash(request: Request) -> RedirectResponse:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(f"{request.scope.get('root_path', '')}{VIEWER_PATH}/{query}", status_code=307)
@@ -49,5 +55,6 @@ def mount_viewer(app: FastAPI) -> None:
     app.add_api_route(VIEWER_PATH, to_slash, methods=["GET"], include_in_schema=False)
     app.add_api_route(f"{VIEWER_PATH}/", page, methods=["GET"], include_in_schema=False)
     app.add_api_route(f"{VIEWER_PATH}/app.js", script, methods=["GET"], include_in_schema=False)
+    app.add_api_route(f"{VIEWER_PATH}/quote.js", quote_script, methods=["GET"], include_in_schema=False)
     if pdfjs_installed():
         app.mount(f"{VIEWER_PATH}/pdfjs", StaticFiles(directory=PDFJS), name="pdfjs")

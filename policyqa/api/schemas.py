@@ -149,18 +149,6 @@ class DocumentInfo(BaseModel):
     )
 
 
-class QuoteLocation(BaseModel):
-    doc_id: str
-    page: int
-    page_width: float = Field(description="Page width in PDF points")
-    page_height: float = Field(description="Page height in PDF points")
-    boxes: list[list[float]] = Field(
-        description="[left, bottom, right, top] in PDF points (origin bottom left), one per located line; "
-        "empty when the quote cannot be placed confidently"
-    )
-    located: float = Field(description="Share of the quote's characters found on the page")
-
-
 class PageText(BaseModel):
     doc_id: str
     page: int

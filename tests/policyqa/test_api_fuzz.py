@@ -46,7 +46,6 @@ OPERATIONS = [
     ("GET", "/v1/documents"),
     ("GET", "/v1/documents/{doc_id}"),
     ("GET", "/v1/documents/{doc_id}/pages/{page}"),
-    ("GET", "/v1/documents/{doc_id}/pages/{page}/quote"),
     ("GET", "/v1/documents/{doc_id}/pdf"),
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),

@@ -232,27 +232,11 @@ def test_a_follow_up_is_answered_with_the_conversation_and_says_what_it_was_abou
     assert alone["understood_as"] is None  # a question that stands on its own is not changed
 
 
-def test_a_citation_quote_is_located_on_its_page(client):
-    citation = client.post("/v1/answer", json={"question": MATERIALS_Q}).json()["citations"][0]
-    url = f"/v1/documents/{DECK_ID}/pages/{citation['page']}/quote"
-    found = client.get(url, params={"text": citation["quote"]}).json()
-    assert found["located"] >= 0.8 and found["boxes"]
-    assert all(0 <= b[0] < b[2] <= found["page_width"] for b in found["boxes"])
-    elsewhere = client.get(url, params={"text": "この文章は資料のどこにもない。"}).json()
-    assert elsewhere["boxes"] == []
-    assert_error(
-        client.get(f"/v1/documents/{DECK_ID}/pages/99/quote", params={"text": "a"}), 404, "unknown_page"
-    )
-    assert_error(client.get(url), 422, "validation_error", "text")
-    assert_error(
-        client.get("/v1/documents/nope/pages/1/quote", params={"text": "a"}), 404, "unknown_document"
-    )
-
-
 def test_the_viewer_page_and_pdfjs_are_served_by_the_app(client):
     page = client.get(f"/viewer/?doc={DECK_ID}&page=19&quote=x")
     assert page.status_code == 200 and 'type="module"' in page.text and "cdn" not in page.text.lower()
-    assert client.get("/viewer/app.js").headers["content-type"].startswith("text/javascript")
+    for script in ("app.js", "quote.js"):
+        assert client.get(f"/viewer/{script}").headers["content-type"].startswith("text/javascript")
     pdfjs = client.get("/viewer/pdfjs/build/pdf.min.mjs")
     assert pdfjs.status_code == 200 and pdfjs.headers["content-type"].startswith("text/javascript")
     assert client.get("/viewer", follow_redirects=False).status_code == 307

@@ -128,7 +128,8 @@ def test_answer_turns_inline_markers_into_links_and_lists_sources():
     assert hrefs.count(citation_url(DECK, 19)) == 1 and hrefs.count(citation_url(DECK, 16)) == 1
     assert all(a["target"] == "_blank" for a in tags.links())
     assert "〔" + fmt.citation_link(cite(19)) + "〕" in html
-    assert marker(DECK_TITLE, 19) not in html  # every marker became a link
+    shown = html.split('<p class="pqa-actions">')[0]  # the copy text keeps its markers
+    assert marker(DECK_TITLE, 19) not in shown  # every marker shown became a link
     assert "出典：" in html
 
 
@@ -190,6 +191,49 @@ def test_notice_is_shown():
         answer(f"本文 {marker(DECK_TITLE, 2)}", [cite(2)], notice="LLM <失敗> のため抽出回答")
     )
     assert "※ LLM &lt;失敗&gt; のため抽出回答" in html
+
+
+# ---------------------------------------------------------------- copy answer with citations
+
+
+def test_copy_text_is_the_plain_answer_then_one_line_per_cited_page():
+    text = f"・半導体\n\n・蓄電池 {marker(DECK_TITLE, 19)}\n令和5年度補正予算 {marker(DECK_TITLE, 16)}"
+    cites = [cite(19), cite(16, quote="令和5年度補正予算"), cite(19, quote="・蓄電池")]
+    assert fmt.copy_text(answer(text, cites)) == (
+        f"・半導体\n・蓄電池 〔{DECK_TITLE} p.19〕\n令和5年度補正予算 〔{DECK_TITLE} p.16〕\n"
+        "\n出典：\n"
+        f"{DECK_TITLE} p.19 /v1/documents/{DECK}/pdf#page=19\n"
+        f"{DECK_TITLE} p.16 /v1/documents/{DECK}/pdf#page=16"
+    )
+
+
+def test_copy_text_keeps_the_services_url_and_the_notice_and_no_markup():
+    c = cite(3, title="資料<b>A</b>", url="https://qa.example/prefix/v1/documents/doc-a/pdf#page=3")
+    copied = fmt.copy_text(answer("本文 <i>x</i> **太字**", [c], notice="LLMが使えないため抽出回答"))
+    assert copied.splitlines() == [
+        "本文 <i>x</i> **太字**",
+        "※ LLMが使えないため抽出回答",
+        "",
+        "出典：",
+        "資料<b>A</b> p.3 https://qa.example/prefix/v1/documents/doc-a/pdf#page=3",
+    ]
+
+
+def test_an_answer_carries_its_copy_text_escaped_in_one_html_block():
+    evil = "<script>alert(1)</script> & 〔x〕"
+    a = answer(f"{evil}\n二行目 {marker(DECK_TITLE, 5)}", [cite(5)])
+    html = fmt.format_answer(a)
+    assert "\n" not in html and "<script>" not in html
+    tags = Tags(html)
+    assert ("button", {"type": "button", "class": "pqa-copy"}) in tags.tags
+    hidden = html.split('<span class="pqa-copy-text">')[1].split("</span>")[0]
+    assert hidden == fmt._esc(fmt.copy_text(a)).replace("\n", "&#10;")
+    assert fmt.COPY_LABEL in "".join(tags.text)
+
+
+def test_abstentions_and_errors_have_nothing_to_copy():
+    assert "pqa-copy" not in fmt.format_answer(answer(ABSTAIN_JA, [], abstained=True))
+    assert "pqa-copy" not in fmt.format_error("エラー")
 
 
 # ---------------------------------------------------------------- abstentions and errors

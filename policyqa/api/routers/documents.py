@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
@@ -18,7 +18,6 @@ from policyqa.api.schemas import (
     DeleteResponse,
     DocumentInfo,
     PageText,
-    QuoteLocation,
     UploadResponse,
     error_responses,
     json_error_responses,
@@ -111,37 +110,6 @@ def get_pdf(doc_id: DocIdParam, service: ServiceDep) -> FileResponse:
     path = _pdf_path(doc_id, _record(service, doc_id))
     return FileResponse(
         path, media_type="application/pdf", filename=f"{doc_id}.pdf", content_disposition_type="inline"
-    )
-
-
-@router.get(
-    "/{doc_id}/pages/{page}/quote",
-    response_model=QuoteLocation,
-    responses=error_responses(404, 422, 503),
-    summary="Where a quoted passage sits on its page (for highlighting)",
-)
-def locate_quote(
-    doc_id: DocIdParam,
-    page: Annotated[int, PathParam(description="1-based physical page", examples=[19])],
-    text: Annotated[str, Query(min_length=1, max_length=5000, description="The citation's quote")],
-    service: ServiceDep,
-) -> QuoteLocation:
-    """Rectangles (PDF points, origin bottom left) of the quote's lines on the page. `boxes` is
-    empty when less than 80% of the quote can be placed: highlighting the wrong sentence would be
-    worse than none."""
-    record = _record(service, doc_id)
-    if not 1 <= page <= record.pages:
-        raise ApiError(
-            404, "unknown_page", f"document {doc_id!r} has pages 1-{record.pages}; there is no page {page}"
-        )
-    found = service.locate_quote(_pdf_path(doc_id, record), page, text)
-    return QuoteLocation(
-        doc_id=doc_id,
-        page=page,
-        page_width=found.page_width,
-        page_height=found.page_height,
-        boxes=[list(b) for b in found.boxes],
-        located=found.located,
     )
 
 
