@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
+
+from core.settings import child_environment
+from evals.load import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TUNE_SETS = ["deck-natural-tune.jsonl", "real-pdfs-tune.jsonl"]
@@ -58,15 +59,8 @@ def questions() -> list[str]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def environment(data: Path, corpus: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(
+    return child_environment(
         POLICYQA_DATA_DIR=str(data),
         POLICYQA_CORPUS_DIR=str(corpus),
         GRADIO_ANALYTICS_ENABLED="False",
@@ -74,7 +68,6 @@ def environment(data: Path, corpus: Path) -> dict[str, str]:
         TRANSFORMERS_OFFLINE="1",
         NO_PROXY="127.0.0.1,localhost",
     )
-    return env
 
 
 def ingest(base: Path) -> tuple[Path, Path]:

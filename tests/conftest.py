@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from evals.load import free_port  # shared with the load benchmark; tests import it from here
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,12 +26,6 @@ CORPUS = REPO / "corpus"
 DECK_ID = "econsec-public-private-action-2025-03-16"
 DECK_PDF = CORPUS / f"{DECK_ID}.pdf"
 DECK_TEXT = CORPUS / "src" / f"{DECK_ID}.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides):

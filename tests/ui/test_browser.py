@@ -9,10 +9,8 @@ test. Screenshots of each step are saved under test-artifacts/ui/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +23,8 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from serving import wait_until_serving
 
+from core.settings import child_environment
+from evals.load import free_port
 from ui.chat import COPIED, FEEDBACK_SAVED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -101,15 +101,8 @@ class Server:
         return self.data_dir / "feedback.jsonl"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(data: Path, corpus: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(
+    return child_environment(
         POLICYQA_DATA_DIR=str(data),
         POLICYQA_CORPUS_DIR=str(corpus),
         GRADIO_ANALYTICS_ENABLED="False",
@@ -117,7 +110,6 @@ def _env(data: Path, corpus: Path) -> dict[str, str]:
         TRANSFORMERS_OFFLINE="1",
         NO_PROXY="127.0.0.1,localhost",
     )
-    return env
 
 
 @pytest.fixture(scope="module")
