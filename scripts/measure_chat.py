@@ -29,8 +29,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 
-from core.settings import child_environment
-from evals.load import free_port
+from evals.load import free_port, serve_env
 
 REPO = Path(__file__).resolve().parents[1]
 TUNE_SETS = ["deck-natural-tune.jsonl", "real-pdfs-tune.jsonl"]
@@ -59,17 +58,6 @@ def questions() -> list[str]:
     return out
 
 
-def environment(data: Path, corpus: Path) -> dict[str, str]:
-    return child_environment(
-        POLICYQA_DATA_DIR=str(data),
-        POLICYQA_CORPUS_DIR=str(corpus),
-        GRADIO_ANALYTICS_ENABLED="False",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        NO_PROXY="127.0.0.1,localhost",
-    )
-
-
 def ingest(base: Path) -> tuple[Path, Path]:
     corpus, data = base / "corpus", base / "data"
     corpus.mkdir()
@@ -77,7 +65,7 @@ def ingest(base: Path) -> tuple[Path, Path]:
     for pdf in [*(REPO / "corpus").glob("*.pdf"), *(REPO / "tests" / "data" / "real-pdfs").glob("*.pdf")]:
         shutil.copy(pdf, corpus)
     cli = Path(sys.executable).with_name("policyqa")
-    subprocess.run([str(cli), "ingest"], env=environment(data, corpus), cwd=base, check=True)
+    subprocess.run([str(cli), "ingest"], env=serve_env(data, corpus), cwd=base, check=True)
     return data, corpus
 
 
@@ -87,7 +75,7 @@ def serve(data: Path, corpus: Path, base: Path) -> tuple[subprocess.Popen, str]:
     log = open(base / "serve.log", "wb")  # noqa: SIM115 (kept open for the server's life)
     proc = subprocess.Popen(
         [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment(data, corpus),
+        env=serve_env(data, corpus),
         cwd=base,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,6 @@ upload runs off the event loop: the server keeps answering while a 64-page PDF i
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -19,6 +18,7 @@ import pytest
 from conftest import DECK_ID, DECK_PDF
 
 from evals.load import ServeProcess as BenchServeProcess
+from evals.load import serve_env
 
 LONG_PDF = Path(__file__).resolve().parents[1] / "data" / "real-pdfs" / "mhlw-model-work-rules-2022.pdf"
 
@@ -28,21 +28,6 @@ TOKEN = "serve-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MATERIALS_Q = "特定重要物資はいくつ指定されていますか"
 STARTUP_TIMEOUT_S = 180
-
-
-def serve_env(data_dir: Path, corpus_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a server process: only the POLICYQA_* settings given here."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYQA_")}
-    env.update(
-        POLICYQA_DATA_DIR=str(data_dir),
-        POLICYQA_CORPUS_DIR=str(corpus_dir),
-        GRADIO_ANALYTICS_ENABLED="False",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        NO_PROXY="127.0.0.1,localhost",
-        **extra,
-    )
-    return env
 
 
 def tail(path: Path, n: int = 60) -> str:

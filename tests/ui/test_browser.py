@@ -23,8 +23,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from serving import wait_until_serving
 
-from core.settings import child_environment
-from evals.load import free_port
+from evals.load import free_port, serve_env
 from ui.chat import COPIED, FEEDBACK_SAVED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -101,17 +100,6 @@ class Server:
         return self.data_dir / "feedback.jsonl"
 
 
-def _env(data: Path, corpus: Path) -> dict[str, str]:
-    return child_environment(
-        POLICYQA_DATA_DIR=str(data),
-        POLICYQA_CORPUS_DIR=str(corpus),
-        GRADIO_ANALYTICS_ENABLED="False",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        NO_PROXY="127.0.0.1,localhost",
-    )
-
-
 @pytest.fixture(scope="module")
 def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
     """`policyqa serve` over a copy of the deck's index plus a small second document."""
@@ -122,7 +110,7 @@ def server(deck_settings, make_pdf, tmp_path_factory) -> Iterator[Server]:
     with open(corpus / "manifest.toml", "a", encoding="utf-8") as fh:
         fh.write(MEMO_MANIFEST)
     make_pdf(corpus / f"{MEMO_ID}.pdf", MEMO_PAGES, title=MEMO_TITLE)
-    env = _env(data, corpus)
+    env = serve_env(data, corpus)
     exe = Path(sys.executable).with_name("policyqa")
     # cwd=base: no stray .env from the working directory can change the settings
     ingest = subprocess.run(
