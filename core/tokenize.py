@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from core.text import has_japanese, normalize
@@ -50,40 +49,6 @@ JAPANESE_STOPWORDS = frozenset(
 )
 
 
-TermGroup = tuple[str, ...]  # a word's tokens: its normalised form, then its parts
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Nouns a question writes side by side, as written (compact, normalised) and as words."""
-
-    text: str
-    members: tuple[TermGroup, ...]
-
-
-# What may stand side by side in a noun phrase: nouns (with numbers), adjectival nouns (重要 of
-# 特定重要物資), prefixes and suffixes (第, 等).
-_PHRASE_POS = {"名詞", "形状詞", "接頭辞", "接尾辞"}
-
-
-def compact(text: str) -> str:
-    """The form phrases are compared in: normalised, with no white space (a PDF line may break
-    inside a phrase)."""
-    return "".join(normalize(text).split())
-
-
-def _terms(group: TermGroup | Phrase) -> TermGroup:
-    return tuple(t for member in group.members for t in member) if isinstance(group, Phrase) else group
-
-
-def _flush(run: list[tuple[str, TermGroup | None]]) -> list[TermGroup | Phrase]:
-    """A run of side-by-side nouns: one Phrase when it holds two words or more, else its word."""
-    members = tuple(group for _, group in run if group is not None)
-    if len(members) >= 2:
-        return [Phrase(compact("".join(surface for surface, _ in run)), members)]
-    return list(members)
-
-
 _dictionary: Any = None
 _dictionary_lock = threading.Lock()
 
@@ -114,69 +79,50 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of Japanese or mixed text, for both indexing and querying."""
-        return [term for group in self._groups(text, phrases=False) for term in _terms(group)]
+        return [term for group in self.term_groups(text) for term in group]
 
     def term_groups(self, text: str) -> list[tuple[str, ...]]:
         """The tokens grouped by the word they come from: a compound first, then its parts
         (経済安全保障推進法, 経済, 安全, 保障, 推進, 法); identifiers and numbers stand alone."""
-        return [group for group in self._groups(text, phrases=False) if isinstance(group, tuple)]
-
-    def query_term_groups(self, text: str) -> list[TermGroup | Phrase]:
-        """``query_tokens`` grouped by the word they come from (see ``term_groups``); in Japanese,
-        nouns written side by side also form a ``Phrase`` (特定重要物資 is 特定, 重要 and 物資 to
-        the dictionary, but one thing to the reader)."""
-        if has_japanese(text):
-            return self._groups(text, phrases=True)
-        return [(token,) for token in self.query_tokens(text)]
-
-    def _groups(self, text: str, *, phrases: bool) -> list[TermGroup | Phrase]:
         from sudachipy import SplitMode
 
         text = normalize(text, keep_spaces=True)
-        out: list[TermGroup | Phrase] = []
+        out: list[tuple[str, ...]] = []
         sudachi = self._sudachi()
         for piece in _pieces(text):
-            run: list[tuple[str, TermGroup | None]] = []  # side-by-side nouns: (surface, group)
-            run_end = -1
             for m in sudachi.tokenize(piece, SplitMode.C):
-                pos = m.part_of_speech()[0]
-                group = self._group(m, SplitMode.A)
-                if phrases and pos in _PHRASE_POS and (not run or m.begin() == run_end):
-                    run.append((m.surface(), group))
-                    run_end = m.end()
+                if m.part_of_speech()[0] in _DROP_POS:
                     continue
-                out.extend(_flush(run))
-                run, run_end = [], -1
-                if phrases and pos in _PHRASE_POS:
-                    run, run_end = [(m.surface(), group)], m.end()
-                elif group is not None:
-                    out.append(group)
-            out.extend(_flush(run))
+                surface = m.surface().strip()
+                if not surface:
+                    continue
+                if surface.isascii():
+                    continue  # the identifier pass keeps ASCII words and numbers whole
+                form = m.normalized_form()
+                if form in JAPANESE_STOPWORDS:
+                    continue
+                parts = m.split(SplitMode.A)
+                if len(parts) > 1:
+                    out.append(
+                        (form,)
+                        + tuple(
+                            p.normalized_form()
+                            for p in parts
+                            if p.part_of_speech()[0] not in _DROP_POS
+                            and p.surface().strip()
+                            and p.normalized_form() not in JAPANESE_STOPWORDS
+                        )
+                    )
+                else:
+                    out.append((form,))
         out.extend(_identifier_groups(text))
         return out
 
-    @staticmethod
-    def _group(m: Any, mode_a: Any) -> TermGroup | None:
-        """The morpheme's tokens (its normalised form, then its mode-A parts), or None for
-        particles, symbols, ASCII (kept whole by the identifier pass) and stop words."""
-        if m.part_of_speech()[0] in _DROP_POS:
-            return None
-        surface = m.surface().strip()
-        if not surface or surface.isascii():
-            return None
-        form = m.normalized_form()
-        if form in JAPANESE_STOPWORDS:
-            return None
-        parts = m.split(mode_a)
-        if len(parts) <= 1:
-            return (form,)
-        return (form,) + tuple(
-            p.normalized_form()
-            for p in parts
-            if p.part_of_speech()[0] not in _DROP_POS
-            and p.surface().strip()
-            and p.normalized_form() not in JAPANESE_STOPWORDS
-        )
+    def query_term_groups(self, text: str) -> list[tuple[str, ...]]:
+        """``query_tokens``, grouped by the word they come from (see ``term_groups``)."""
+        if has_japanese(text):
+            return self.term_groups(text)
+        return [(token,) for token in self.query_tokens(text)]
 
     def query_tokens(self, text: str) -> list[str]:
         """English questions only contribute ASCII words that are not stop words (names, acronyms,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.text import BULLET_RE, Unit, normalize, split_units
-from rag.coverage import Coverage, QueryGroup, compact
+from rag.coverage import Coverage, TermGroup
 from rag.figure_notes import is_figure_note
 from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
 from rag.lists import enumeration_quality, list_candidates, outline_number
@@ -102,7 +102,7 @@ class ExtractiveComposer:
     def __init__(
         self,
         tokens: Callable[[str], Sequence[str]],
-        query_groups: Callable[[str], list[QueryGroup]],
+        query_groups: Callable[[str], list[TermGroup]],
         idf: Callable[[str], float],
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
         *,
@@ -126,15 +126,13 @@ class ExtractiveComposer:
 
         candidates: list[_Candidate] = []
         for page in pages:
-            title = page.units[0].text if page.units else ""
-            title_tokens = set(self._tokens(title))
+            title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
             for unit in page.units:
                 if is_figure_note(unit.text) and not intent.wants_source:
                     continue
                 tokens = set(self._tokens(unit.text))
-                text = compact(unit.text)
-                lex = cover(tokens, text)
-                ctx = cover(tokens | title_tokens, compact(title) + "|" + text)
+                lex = cover(tokens)
+                ctx = cover(tokens | title_tokens)
                 candidates.append(
                     _Candidate(
                         page,
@@ -224,7 +222,7 @@ class ExtractiveComposer:
             cand.similarity = max(0.0, sim)
 
     def _coverage(self, text: str, cover: Coverage) -> float:
-        return cover(set(self._tokens(text)), compact(text))
+        return cover(set(self._tokens(text)))
 
     @staticmethod
     def _confidence(best: _Candidate, dense_top: float, intent: QuestionIntent) -> float:

@@ -23,7 +23,7 @@ from core.embedders import Embedder
 from core.store import RegistrySnapshot, Store, StoredChunk
 from core.text import has_japanese
 from core.tokenize import Tokenizer
-from rag.coverage import Coverage, QueryGroup, TermGroup, compact, flatten
+from rag.coverage import Coverage, TermGroup, flatten
 from rag.crosslingual import TermTranslator
 from rag.memo import Memo
 
@@ -67,8 +67,6 @@ class _KeywordState:
     idf: dict[str, float] = field(default_factory=dict)
     doc_index: dict[str, np.ndarray] = field(default_factory=dict)
     page_tokens: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
-    page_texts: dict[tuple[str, int], str] = field(default_factory=dict)  # compact, made when asked
-    by_page: dict[tuple[str, int], list[StoredChunk]] = field(default_factory=dict)
 
 
 class KeywordIndex:
@@ -108,8 +106,6 @@ class KeywordIndex:
                 for chunk, toks in zip(chunks, corpus):
                     page_tokens.setdefault((chunk.doc_id, chunk.page), set()).update(toks)
                 new.page_tokens = {key: frozenset(toks) for key, toks in page_tokens.items()}
-                for chunk in chunks:
-                    new.by_page.setdefault((chunk.doc_id, chunk.page), []).append(chunk)
             self._state = new
             return new
 
@@ -124,16 +120,8 @@ class KeywordIndex:
         A chunk is a window; the question's terms are often spread over its page (a table's row
         label above, the figure in a cell below, the heading at the top). The page that holds all
         of them is the likelier answer than a page whose one chunk matches well."""
-        state = self._state
-
-        def of_page(doc_id: str, page: int) -> float:
-            key = (doc_id, page)
-            text = state.page_texts.get(key)
-            if text is None:
-                text = state.page_texts[key] = compact("\n".join(c.text for c in state.by_page.get(key, ())))
-            return coverage(state.page_tokens.get(key, frozenset()), text)
-
-        return of_page
+        page_tokens = self._state.page_tokens
+        return lambda doc_id, page: coverage(page_tokens.get((doc_id, page), frozenset()))
 
     def search(
         self,
@@ -225,7 +213,7 @@ class HybridRetriever:
         """Keyword-leg terms; an English question also gets the Japanese terms its words map to."""
         return flatten(self.query_groups(question))
 
-    def query_groups(self, question: str) -> list[QueryGroup]:
+    def query_groups(self, question: str) -> list[TermGroup]:
         """The question's terms grouped by the word they come from (see rag/coverage.py)."""
         if self.translator is None or has_japanese(question):
             return self.tokenizer.query_term_groups(question)

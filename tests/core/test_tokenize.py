@@ -124,26 +124,3 @@ def test_one_tokenizer_serves_several_threads(tokenizer: Tokenizer) -> None:
     for t in threads:
         t.join()
     assert all(results[k] == expected for k in range(4))
-
-
-def test_nouns_a_question_writes_side_by_side_form_one_phrase(tokenizer: Tokenizer) -> None:
-    from core.tokenize import Phrase
-
-    groups = tokenizer.query_term_groups("特定重要物資として指定された12の物資は何か")
-    phrases = [g for g in groups if isinstance(g, Phrase)]
-    assert phrases == [Phrase("特定重要物資", (("特定",), ("重要",), ("物資",)))]
-    assert ("指定",) in groups and ("物資",) in groups, "a noun standing alone stays a word"
-    words = [t for g in groups for m in (g.members if isinstance(g, Phrase) else (g,)) for t in m]
-    assert list(dict.fromkeys(words)) == list(
-        dict.fromkeys(tokenizer.query_tokens("特定重要物資として指定された12の物資は何か"))
-    )
-    assert not any(isinstance(g, Phrase) for g in tokenizer.term_groups("特定重要物資")), (
-        "documents are indexed by words; phrases are a question's"
-    )
-
-
-def test_nouns_split_by_a_particle_are_no_phrase(tokenizer: Tokenizer) -> None:
-    from core.tokenize import Phrase
-
-    groups = tokenizer.query_term_groups("重要な物資の特定")
-    assert not any(isinstance(g, Phrase) for g in groups)

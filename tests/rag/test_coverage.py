@@ -67,27 +67,3 @@ def test_an_english_word_is_covered_by_the_japanese_it_maps_to():
     groups_list = [(word, *terms) for word, terms in groups.items()]
     cover = Coverage(groups_list, lambda term: 1.0)
     assert cover({"資本", "半導体"}) > cover({"企業"}) == 0.0
-
-
-def test_a_phrase_is_covered_where_its_words_stand_side_by_side():
-    """The page that writes 特定重要物資 names the thing; a page holding 特定, 重要 and 物資 apart
-    (特に重要となる物資を精査・特定) names only the words, and covers SCATTERED of them."""
-    from rag.coverage import SCATTERED, Phrase, compact
-
-    phrase = Phrase("特定重要物資", (("特定",), ("重要",), ("物資",)))
-    cover = Coverage([phrase, ("指定",)], idf)
-    words = {"特定", "重要", "物資", "指定"}
-    together = cover(words, compact("12の特定重要物資を指定"))
-    apart = cover(words, compact("特に重要となる物資を精査・特定し、指定"))
-    assert together == 1.0
-    assert apart == (SCATTERED * 3.0 + 1.0) / 4.0
-    assert 0 < SCATTERED < 1 and together > apart > cover({"指定"}, "指定")
-    assert cover(words, compact("特定重要\n物資を指定")) == 1.0, "a line break inside the phrase"
-    assert cover(words) == apart, "without the text, a phrase counts as scattered"
-
-
-def test_flatten_lists_a_phrases_words_once():
-    from rag.coverage import Phrase
-
-    groups = [Phrase("経済安全保障推進法", (("経済",), ("安全",), ("推進法", "推進", "法"))), ("法",)]
-    assert flatten(groups) == ["経済", "安全", "推進法", "推進", "法"]
