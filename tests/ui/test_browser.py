@@ -527,8 +527,8 @@ def deck_pages(answer) -> set[int]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="turn 1 (「特定重要物資は何？」) cites p.16 (「12の特定重要物資※を指定」 and METI's nine) "
-    "after a line of p.50, but not the list of all twelve on p.19, which says 重要物資, not "
+    reason="turn 1 (「特定重要物資は何？」) answers from p.63 and p.31 (analysing and identifying "
+    "important materials), not from the list of all twelve on p.19, which says 重要物資, not "
     "特定重要物資, and is not retrieved; turns 2 and 3 are right",
 )
 def test_a_three_turn_conversation_gets_right_cited_answers_on_every_turn(ui, server):
