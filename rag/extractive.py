@@ -10,15 +10,25 @@ of the cited page's text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
-from core.text import BULLET_RE, Unit, normalize, split_units
+from core.text import Unit, normalize, split_units
 from rag.coverage import Coverage, TermGroup
+from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
-from rag.intent import DATE_RE, DIGIT_RE, QuestionIntent, gives_asked_type, holds_asked_type, question_intent
-from rag.lists import enumeration_quality, list_candidates, outline_number
+from rag.followups import topic_of
+from rag.intent import (
+    DATE_RE,
+    DIGIT_RE,
+    QuestionIntent,
+    gives_asked_type,
+    holds_asked_type,
+    question_intent,
+    stated_count,
+)
+from rag.list_answer import best_list
+from rag.lists import outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
 from rag.retrieval import RankedChunk
 
@@ -28,24 +38,6 @@ UNITS_TO_EMBED = 12
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
 TYPE_MISS_FACTOR = 0.7
-LIST_MIN_SCORE = 0.3
-MIN_ENUMERATION_QUALITY = 0.6
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One quoted passage of a page, as it appears in the answer."""
-
-    doc_id: str
-    doc_title: str
-    doc_date: str
-    page: int
-    start: int
-    end: int
-    quote: str  # exactly page_text[start:end]
-    lines: tuple[str, ...]  # how it is shown: one unit, or a header and list items
-    score: float
-    is_list: bool = False
 
 
 @dataclass
@@ -55,20 +47,8 @@ class Composition:
 
 
 @dataclass
-class _Page:
-    doc_id: str
-    doc_title: str
-    doc_date: str
-    page: int
-    text: str
-    rank: int  # 1 = page of the best chunk
-    chunk_spans: list[tuple[int, int, int]]  # (start, end, chunk rank)
-    units: list[Unit] = field(default_factory=list)
-
-
-@dataclass
 class _Candidate:
-    page: _Page
+    page: Page
     unit: Unit
     lex: float  # IDF-weighted share of the question's tokens found in the unit
     ctx: float  # the same, counting the page title as part of the unit
@@ -162,8 +142,10 @@ class ExtractiveComposer:
 
         self._complete_asked_type(evidence, seen, candidates, intent, question)
 
+        every_page = self._pages(ranked, page_text, limit=None)
+        intent = self._count_from_documents(evidence, seen, every_page, intent, question, best.score)
         if intent.wants_list:
-            block = self._best_list(self._pages(ranked, page_text, limit=None), cover, intent)
+            block = best_list(every_page, lambda text: self._coverage(text, cover), intent)
             if block is not None:
                 inside = normalize(block.quote)
                 evidence = [e for e in evidence if normalize(e.quote) not in inside]
@@ -178,9 +160,9 @@ class ExtractiveComposer:
         ranked: Sequence[RankedChunk],
         page_text: Callable[[str, int], str | None],
         limit: int | None = -1,
-    ) -> list[_Page]:
+    ) -> list[Page]:
         limit = self._max_pages if limit == -1 else limit
-        pages: dict[tuple[str, int], _Page] = {}
+        pages: dict[tuple[str, int], Page] = {}
         for rank, chunk in enumerate(ranked, start=1):
             key = (chunk.doc_id, chunk.page)
             if key not in pages:
@@ -189,7 +171,7 @@ class ExtractiveComposer:
                 text = page_text(chunk.doc_id, chunk.page)
                 if text is None:
                     continue
-                pages[key] = _Page(
+                pages[key] = Page(
                     chunk.doc_id,
                     chunk.doc_title,
                     chunk.doc_date,
@@ -203,7 +185,7 @@ class ExtractiveComposer:
         return list(pages.values())
 
     @staticmethod
-    def _prior(unit: Unit, page: _Page, intent: QuestionIntent) -> float:
+    def _prior(unit: Unit, page: Page, intent: QuestionIntent) -> float:
         """What we know of a unit before reading it: where it was retrieved, and whether it holds
         the kind of thing asked for (a number, a date)."""
         chunk_rank = min((r for s, e, r in page.chunk_spans if s <= unit.start < e), default=None)
@@ -244,7 +226,7 @@ class ExtractiveComposer:
     def _add_unit(
         evidence: list[Evidence],
         seen: set[str],
-        page: _Page,
+        page: Page,
         unit: Unit,
         score: float,
         span: tuple[int, int] | None = None,
@@ -261,8 +243,8 @@ class ExtractiveComposer:
                 start, ev.start
             ) > 0.5 * (end - start):
                 return False
-        shown = [_one_line(line) for line in quote.split("\n") if line.strip()]
-        best_line = _one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1 : unit.end])
+        shown = [one_line(line) for line in quote.split("\n") if line.strip()]
+        best_line = one_line(page.text[page.text.rfind("\n", 0, unit.start) + 1 : unit.end])
         if not is_figure_note(best_line):  # a caption's credit line is no part of an answer
             shown = [line for line in shown if not is_figure_note(line)] or shown
         direct = next((i for i, line in enumerate(shown) if best_line and best_line in line), 0)
@@ -318,8 +300,35 @@ class ExtractiveComposer:
                     evidence.insert(0, evidence.pop())
                 return
 
+    def _count_from_documents(
+        self,
+        evidence: list[Evidence],
+        seen: set[str],
+        pages: list[Page],
+        intent: QuestionIntent,
+        question: str,
+        score: float,
+    ) -> QuestionIntent:
+        """「特定重要物資は何？」 names no number, but the documents say 「12の特定重要物資を指定」: the
+        line that states how many there are answers first, and the list of that many is looked for
+        as if the question had asked for twelve. The best-ranked page that states a count wins."""
+        if intent.count is not None or intent.wants_number or intent.wants_date or intent.english:
+            return intent
+        subject = topic_of(question)
+        for page in pages:
+            for unit in page.units:
+                count = stated_count(subject, unit.text)
+                if count is None:
+                    continue
+                before = len(evidence)
+                if self._add_unit(evidence, seen, page, unit, score) and len(evidence) > before:
+                    evidence.insert(0, evidence.pop())
+                    self._add_footnote(evidence, seen, page, unit, score * 0.99)
+                return replace(intent, count=count, wants_list=True)
+        return intent
+
     def _add_footnote(
-        self, evidence: list[Evidence], seen: set[str], page: _Page, unit: Unit, score: float
+        self, evidence: list[Evidence], seen: set[str], page: Page, unit: Unit, score: float
     ) -> None:
         """A line pointing at a footnote (※) is incomplete without the note that follows it."""
         if "※" not in unit.text.lstrip("※"):
@@ -327,66 +336,3 @@ class ExtractiveComposer:
         following = [u for u in page.units if u.start > unit.start]
         if following and following[0].text.lstrip().startswith("※"):
             self._add_unit(evidence, seen, page, following[0], score * 0.99)
-
-    def _best_list(self, pages: list[_Page], cover: Coverage, intent: QuestionIntent) -> Evidence | None:
-        """The list that best answers a "what are the (N) ..." question, searched on every retrieved
-        page: an outline (①②③… in order, wherever they stand on the page) or a run of short items.
-        Its header (the line introducing it) and its items must match the question; a list of the
-        asked-for size wins. An unnumbered run longer than asked for is cut after the line that
-        introduces the asked-for items."""
-        best: tuple[float, Evidence] | None = None
-        for page in pages:
-            for candidate in list_candidates(page.text):
-                header, items = candidate.header, candidate.items
-                if not intent.wants_source:
-                    items = [item for item in items if not is_figure_note(item[2])]
-                    if header and is_figure_note(header[2]):
-                        header = None
-                if len(items) < 2:
-                    continue
-                if intent.count is not None and len(items) < intent.count:
-                    continue
-                if intent.count is not None and not candidate.numbered and len(items) > intent.count:
-                    # the run may hold several lists: start after its best-matching line
-                    run = ([header] if header else []) + items
-                    covered = [self._coverage(t, cover) for _, _, t in run]
-                    anchor = max(range(len(run) - intent.count), key=lambda i: covered[i])
-                    header, items = run[anchor], run[anchor + 1 : anchor + 1 + intent.count]
-                head_cov = self._coverage(header[2], cover) if header else 0.0
-                body_cov = self._coverage(" ".join(t for _, _, t in items), cover)
-                score = head_cov + 0.5 * body_cov + 0.2 / page.rank
-                if intent.count is not None:
-                    score += 0.3 if len(items) == intent.count else 0.1
-                if not candidate.numbered:
-                    quality = enumeration_quality(items)
-                    if quality < MIN_ENUMERATION_QUALITY:
-                        continue
-                    score *= quality
-                if best is None or score > best[0]:
-                    start = (header or items[0])[0]
-                    end = items[-1][1]
-                    lines = ((_one_line(header[2]),) if header else ()) + tuple(
-                        _one_line(t) if BULLET_RE.match(t) else "・" + _one_line(t) for _, _, t in items
-                    )
-                    best = (
-                        score,
-                        Evidence(
-                            page.doc_id,
-                            page.doc_title,
-                            page.doc_date,
-                            page.page,
-                            start,
-                            end,
-                            page.text[start:end],
-                            lines,
-                            score,
-                            is_list=True,
-                        ),
-                    )
-        if best is None or best[0] < LIST_MIN_SCORE:
-            return None
-        return best[1]
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text).strip()

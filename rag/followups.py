@@ -123,7 +123,9 @@ def topic_of(question: str) -> str:
     q = _strip_switch(question.strip())
     if has_japanese(q):
         topic = _TOPIC_END_JA.sub("", q)
-        topic = re.sub(r"(?:は|って|とは)[？?]?$", "", topic.strip(" 、,。？?")).strip(" 、,。？?")
+        topic = re.sub(r"(?:には|では|は|って|とは|に|で)[？?]?$", "", topic.strip(" 、,。？?")).strip(
+            " 、,。？?"
+        )
     else:
         topic = _TOPIC_LEAD_EN.sub("", q).strip(" ,.?")
     return topic or q.strip(" 、,。？?")

@@ -103,6 +103,32 @@ def question_intent(question: str) -> QuestionIntent:
     )
 
 
+_NUMERAL = r"(?<![\d一二三四五六七八九十百千])(\d{1,2}|[一二三四五六七八九十]{1,2})"
+_COUNTER = r"(?:つ|個|品目|種類|項目|分野|件|点|物資|技術|事業)"
+
+
+def stated_count(subject: str, text: str) -> int | None:
+    """How many members a text says ``subject`` has: 「12の特定重要物資を指定」, 「特定重要物資（12物資）」.
+
+    A question 「特定重要物資は何？」 asks for the members without saying how many there are; when
+    the documents say it, the answer is that many items, just as if the question had named the
+    number. The subject must stand written in full right after (or before) the number, so a
+    count of something else on the same line does not count."""
+    subject = normalize(subject)
+    if len(subject) < 2:
+        return None
+    text = normalize(text)
+    name = re.escape(subject)
+    m = re.search(rf"{_NUMERAL}{_COUNTER}?の{name}", text) or re.search(
+        rf"{name}[(（]?{_NUMERAL}{_COUNTER}", text
+    )
+    if not m:
+        return None
+    raw = m.group(1)
+    count = int(raw) if raw.isdigit() else _kanji_number(raw)
+    return count if count is not None and 2 <= count <= MAX_LIST_ITEMS else None
+
+
 def _kanji_number(raw: str) -> int | None:
     if raw == "十":
         return 10

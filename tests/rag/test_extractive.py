@@ -94,3 +94,37 @@ def test_a_question_about_the_source_gets_the_credits() -> None:
         "ペロブスカイト太陽電池の写真の出典は？", [ranked(41, FIGURE_PAGE)], lambda doc, page: FIGURE_PAGE
     )
     assert any("出典：" in line for ev in composition.evidence for line in ev.lines)
+
+
+ANALYSIS_PAGE = (
+    "サプライチェーン分析の進め方\n"
+    "- 各種データを通じて、特に重要となる分野を支援対象として精査\n"
+    "- 精査した分野に関する深掘り"
+)
+COUNT_PAGE = "① 産業支援\n- 4の重点支援分野を指定。\n- 令和6年度予算で約300億円を措置"
+CHART_PAGE = "分野別の支援制度\n\n半導体\n\n蓄電池\n\n肥料\n\n船舶部品\n\n※ 点線枠内は例示"
+
+
+def test_a_question_naming_no_number_gets_the_count_the_documents_state_and_the_list_of_that_many() -> None:
+    """「重点支援分野は何？」 names no number; a lower-ranked page says 「4の重点支援分野を指定」 and
+    another holds four short items: the count line answers first, the four items follow."""
+    pages = {1: ANALYSIS_PAGE, 2: COUNT_PAGE, 3: CHART_PAGE}
+    chunks = [ranked(n, text) for n, text in pages.items()]
+    composition = composer().compose("重点支援分野は何？", chunks, lambda doc, page: pages[page])
+    first, *rest = composition.evidence
+    assert (first.page, first.lines[0]) == (2, "- 4の重点支援分野を指定。")
+    listed = next(e for e in rest if e.is_list)
+    assert listed.page == 3
+    assert [line.lstrip("・") for line in listed.lines[-4:]] == ["半導体", "蓄電池", "肥料", "船舶部品"]
+    assert all(pages[e.page][e.start : e.end] == e.quote for e in composition.evidence)
+
+
+def test_a_count_of_something_else_does_not_turn_a_question_into_a_list() -> None:
+    pages = {
+        1: ANALYSIS_PAGE,
+        2: COUNT_PAGE.replace("4の重点支援分野", "4の支援策と重点支援分野"),
+        3: CHART_PAGE,
+    }
+    chunks = [ranked(n, text) for n, text in pages.items()]
+    composition = composer().compose("重点支援分野は何？", chunks, lambda doc, page: pages[page])
+    assert not any(e.is_list for e in composition.evidence)

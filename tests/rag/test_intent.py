@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.intent import gives_asked_type, holds_asked_type, question_intent
+from rag.intent import gives_asked_type, holds_asked_type, question_intent, stated_count
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,18 @@ def test_dates_and_figures_are_told_apart() -> None:
     when = question_intent("いつ閣議決定された？")
     assert when.wants_date and not when.wants_number
     assert holds_asked_type("2024年4月に閣議決定", when) and not holds_asked_type("閣議決定された", when)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("- 12の特定重要物資※を指定。", 12),  # the deck, p.16
+        ("特定重要物資（12物資）の供給確保計画", 12),
+        ("十二の特定重要物資", 12),
+        ("3つの柱と特定重要物資", None),  # a count of something else
+        ("特定重要物資の12月の指定", None),  # a month, not a count
+        ("100の特定重要物資", None),  # no list that long is answered as a list
+    ],
+)
+def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count: int | None) -> None:
+    assert stated_count("特定重要物資", text) == count
