@@ -26,6 +26,7 @@ from rag.intent import (
     holds_asked_type,
     question_intent,
     stated_count,
+    states_unit,
 )
 from rag.list_answer import best_list
 from rag.lists import outline_number
@@ -153,6 +154,8 @@ class ExtractiveComposer:
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = self._confidence(best, dense_top, intent)
+        if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
+            confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
         return Composition(evidence, confidence)
 
     def _pages(

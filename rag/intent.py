@@ -75,6 +75,7 @@ class QuestionIntent:
     wants_list: bool
     english: bool
     wants_source: bool = False  # where something comes from: source attributions are the answer
+    unit: str | None = None  # 「何トン？」「何社？」「何GW？」: the unit the asked-for figure comes in
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -100,7 +101,40 @@ def question_intent(question: str) -> QuestionIntent:
         wants_list=count is not None or bool(_WANT_LIST.search(q)),
         english=not has_japanese(question),
         wants_source=bool(_WANT_SOURCE.search(q)),
+        unit=asked_unit(q),
     )
+
+
+# 何 + a counter or unit: 何トン, 何GW, 何%, 何社, 何か国, 何週間. Not 何か (something), 何て, 何の…
+_ASKED_UNIT = re.compile(
+    r"何\s*(か国|カ国|ヶ国|週間|時間|か月|カ月|ヶ月|[a-z%]+|[ァ-ヴ][ァ-ヴー]*|[社件人日条位回歳秒枚倍円個台基本種品点])"
+)
+_COUNTRIES = r"(?:か国|カ国|ヶ国)"
+_GENERIC_COUNTERS = frozenset("件個種点品")
+# Counters a document may use for the same things: companies are counted as 社 or 事業者, people as 人 or 名.
+_SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)"}
+_MONTHS = r"(?:か月|カ月|ヶ月)"
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a 「何＋単位」 question asks its figure in (in the matching form), if any."""
+    m = _ASKED_UNIT.search(normalize(question))
+    return m.group(1) if m else None
+
+
+def states_unit(text: str, unit: str) -> bool:
+    """Does the text give a figure in ``unit``: 「約1,700人」「30%」「5技術」 for 人, %, 技術 …"""
+    pattern = re.escape(unit)
+    if unit in _GENERIC_COUNTERS:  # 「何件？」 is answered by 「5技術」 or 「12物資」: any counted figure
+        pattern = r"(?!年|月|日|時)"
+    elif unit in _SAME_COUNT:
+        pattern = _SAME_COUNT[unit]
+    elif unit in ("か国", "カ国", "ヶ国"):
+        pattern = _COUNTRIES
+    elif unit in ("か月", "カ月", "ヶ月"):
+        pattern = _MONTHS
+    number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)?\s*"
+    return bool(re.search(number + pattern, normalize(text)))
 
 
 _NUMERAL = r"(?<![\d一二三四五六七八九十百千])(\d{1,2}|[一二三四五六七八九十]{1,2})"

@@ -128,3 +128,24 @@ def test_a_count_of_something_else_does_not_turn_a_question_into_a_list() -> Non
     chunks = [ranked(n, text) for n, text in pages.items()]
     composition = composer().compose("重点支援分野は何？", chunks, lambda doc, page: pages[page])
     assert not any(e.is_list for e in composition.evidence)
+
+
+IODINE_PAGE = (
+    "ペロブスカイト太陽電池の社会実装\n"
+    "主な原材料のヨウ素は、日本は世界第2位の産出量（シェア30%）。\n"
+    "2030年までの早期にGW級の量産体制構築に取り組む。"
+)
+
+
+def test_a_question_asking_a_figure_in_a_unit_is_not_answered_by_lines_without_one() -> None:
+    """「何トン？」 answered by a share in percent, 「何GW？」 by 「GW級」: the lines name the thing,
+    not the figure asked for, so the answer has no confidence; 「何％？」 is answered."""
+    pages = [ranked(41, IODINE_PAGE)]
+    for question, answered in [
+        ("日本のヨウ素の年間生産量って何トン？", False),
+        ("ペロブスカイト太陽電池の2040年の導入目標は何GW？", False),
+        ("ヨウ素の産出量で日本のシェアは何％？", True),
+    ]:
+        composition = composer().compose(question, pages, lambda doc, page: IODINE_PAGE)
+        assert composition.evidence, question
+        assert (composition.confidence > 0) is answered, (question, composition.confidence)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.intent import gives_asked_type, holds_asked_type, question_intent, stated_count
+from rag.intent import gives_asked_type, holds_asked_type, question_intent, stated_count, states_unit
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,38 @@ def test_dates_and_figures_are_told_apart() -> None:
 )
 def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count: int | None) -> None:
     assert stated_count("特定重要物資", text) == count
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("日本のヨウ素の年間生産量って何トン？", "トン"),
+        ("2040年の導入目標は何GW？", "gw"),
+        ("換算率は何％になってる？", "%"),
+        ("広島AIプロセスフレンズグループには何か国参加してる？", "か国"),
+        ("認定された供給確保事業者は何社？", "社"),
+        ("電子船荷証券記録の訂正って、試案で何かルール作るの？", None),  # 何か: something
+        ("市場関係者は銅のことを何て言ってる？", None),
+        ("日本は世界から何年遅れていると言われている？", None),  # a year or a span: not a unit to check
+    ],
+)
+def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None) -> None:
+    assert question_intent(question).unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "states"),
+    [
+        ("雇用効果：JASMの直接雇用1,700人を含めて、全体で約7,500人", "人", True),
+        ("死者は112名", "人", True),  # people are counted as 名 too
+        ("3事業者を認定", "社", True),  # companies as 事業者
+        ("事前報告対象として、現在10技術を指定", "件", True),  # 件 asks for any count
+        ("2023年に施行", "件", False),  # a year is no count
+        ("2030年までの早期にGW級の量産体制構築に取り組む。", "gw", False),  # GW without a figure
+        ("主な原材料のヨウ素は、日本は世界第2位の産出量（シェア30%）。", "トン", False),
+        ("12か国が参加", "か国", True),
+        ("12カ国が参加", "か国", True),
+    ],
+)
+def test_a_text_states_a_figure_in_the_unit(text: str, unit: str, states: bool) -> None:
+    assert states_unit(text, unit) is states
