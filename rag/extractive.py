@@ -97,13 +97,26 @@ class ExtractiveComposer:
 
     # -------------------------------------------------------------- scoring
     def compose(
-        self, question: str, ranked: Sequence[RankedChunk], page_text: Callable[[str, int], str | None]
+        self,
+        question: str,
+        ranked: Sequence[RankedChunk],
+        page_text: Callable[[str, int], str | None],
+        *,
+        topic: str | None = None,
     ) -> Composition:
+        """``topic``: what a follow-up was understood to be about. Its lines are chosen by what it
+        asks, unless none of its words is on the pages: 「担当は？」 about N-net is answered by
+        「文部科学省においては、…N-netを構築」, which holds the topic, not the word 担当."""
         intent = question_intent(question)
         pages = self._pages(ranked, page_text)
         if not pages:
             return Composition([], 0.0)
         cover = Coverage(self._query_groups(question), self._idf)
+        if topic is not None and not any(
+            cover(set(self._tokens(unit.text))) for page in pages for unit in page.units
+        ):
+            # none of the follow-up's own words is on its pages: its topic chooses the lines
+            cover = Coverage(self._query_groups(f"{topic} {question}"), self._idf)
 
         candidates: list[_Candidate] = []
         for page in pages:

@@ -205,7 +205,9 @@ class PolicyQA:
         pages = self._page_loader(ranked)
         # A follow-up's pages are found with the conversation's topic; its lines are chosen by what
         # it asks: the topic's own words would pull back the lines that answered the last turn.
-        composition = self.composer.compose(question if resolution.topic else query, ranked, pages)
+        composition = self.composer.compose(
+            question if resolution.topic else query, ranked, pages, topic=resolution.topic
+        )
         timings["compose_ms"] = (time.perf_counter() - t) * 1000
         sources = [Source.of(c) for c in ranked[:top_k]]
         english = not has_japanese(question)

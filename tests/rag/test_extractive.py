@@ -149,3 +149,22 @@ def test_a_question_asking_a_figure_in_a_unit_is_not_answered_by_lines_without_o
         composition = composer().compose(question, pages, lambda doc, page: IODINE_PAGE)
         assert composition.evidence, question
         assert (composition.confidence > 0) is answered, (question, composition.confidence)
+
+
+NNET_PAGE = (
+    "地震に関する調査研究\n"
+    "令和6年度予算額 | 680百万円\n"
+    "令和5年度予算額 | 738\n"
+    "文部科学省においては、高知県沖から日向灘に新たに南海トラフ海底地震津波観測網を構築する。"
+)
+
+
+def test_a_follow_up_whose_own_words_are_not_on_the_pages_is_answered_from_its_topic() -> None:
+    """「担当は？」 after a question about the observation network: no line says 担当, so the lines
+    are chosen with the topic, and the one naming the network (and its ministry) comes first."""
+    pages = [ranked(5, NNET_PAGE)]
+    topic = "南海トラフ海底地震津波観測網"
+    composition = composer().compose("担当は？", pages, lambda doc, page: NNET_PAGE, topic=topic)
+    assert composition.evidence[0].lines[0].startswith("文部科学省においては")
+    alone = composer().compose("担当は？", pages, lambda doc, page: NNET_PAGE)
+    assert not alone.evidence[0].lines[0].startswith("文部科学省においては")
