@@ -156,14 +156,19 @@ class ExtractiveComposer:
 
         self._complete_asked_type(evidence, seen, candidates, intent, question)
 
-        every_page = self._pages(ranked, page_text, limit=None)
-        intent = self._count_from_documents(evidence, seen, every_page, intent, question, best.score)
-        if intent.wants_list:
-            block = best_list(every_page, lambda text: self._coverage(text, cover), intent)
-            if block is not None:
-                inside = normalize(block.quote)
-                evidence = [e for e in evidence if normalize(e.quote) not in inside]
-                evidence.insert(1 if evidence else 0, block)
+        may_state_count = intent.count is None and not (
+            intent.wants_number or intent.wants_date or intent.english
+        )
+        if intent.wants_list or may_state_count:  # only these read every retrieved page
+            every_page = self._pages(ranked, page_text, limit=None)
+            if may_state_count:
+                intent = self._count_from_documents(evidence, seen, every_page, intent, question, best.score)
+            if intent.wants_list:
+                block = best_list(every_page, lambda text: self._coverage(text, cover), intent)
+                if block is not None:
+                    inside = normalize(block.quote)
+                    evidence = [e for e in evidence if normalize(e.quote) not in inside]
+                    evidence.insert(1 if evidence else 0, block)
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = self._confidence(best, dense_top, intent)
@@ -328,8 +333,6 @@ class ExtractiveComposer:
         """「特定重要物資は何？」 names no number, but the documents say 「12の特定重要物資を指定」: the
         line that states how many there are answers first, and the list of that many is looked for
         as if the question had asked for twelve. The best-ranked page that states a count wins."""
-        if intent.count is not None or intent.wants_number or intent.wants_date or intent.english:
-            return intent
         subject = topic_of(question)
         for page in pages:
             for unit in page.units:
