@@ -32,6 +32,7 @@ class Kind(StrEnum):
     UNAVAILABLE = "unavailable"  # something it depends on is down; retrying later may work
     STORAGE_FULL = "storage_full"  # a bounded file reached its limit
     CONFLICT = "conflict"  # it clashes with what is already there (a copy of a live document)
+    BUSY = "busy"  # too much of it is already waiting; retrying later may work
 
 
 class PolicyQAError(Exception):
@@ -118,6 +119,21 @@ class UploadRejected(PolicyQAError):
     ``invalid_doc_id``, ``duplicate_document``, or the ingest failure's code such as ``encrypted``)."""
 
     code = "ingest_failed"
+
+
+class UploadQueueFull(PolicyQAError):
+    """As many uploads wait as the queue holds (``POLICYQA_UPLOAD_QUEUE``) besides the one running."""
+
+    code = "upload_queue_full"
+    kind = Kind.BUSY
+    retry_after_s: int | None = 30
+
+
+class UnknownJob(PolicyQAError):
+    """No job has this id in this process (jobs live in memory: a restart forgets them)."""
+
+    code = "unknown_job"
+    kind = Kind.NOT_FOUND
 
 
 class LlmNotConfigured(PolicyQAError):

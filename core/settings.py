@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         None, description="Bearer token for upload/delete; unset disables them."
     )
     max_upload_mb: int = Field(50, ge=1, description="Largest PDF accepted by POST /v1/documents, in MB.")
+    upload_queue: int = Field(
+        4,
+        ge=0,
+        description="Uploads that may wait while one is ingested (one at a time per process); "
+        "past it POST /v1/documents answers 429 upload_queue_full.",
+    )
     feedback_max_mb: int = Field(
         20,
         ge=1,

@@ -18,16 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.embedders import Embedder, threads_limited
+from core.pace import BACKGROUND, Pace
 from core.settings import Settings
-from core.store import ChunkMeta, DocumentRecord, DocumentWrite, Store
+from core.store import ChunkMeta, DocumentRecord, DocumentWrite, RegistrySnapshot, Store
 from core.store.records import chunk_id
 from core.tokenize import TOKENIZER_VERSION, Tokenizer
-from ingest.chunking import CHUNKER_VERSION, chunk_document
+from ingest.chunking import CHUNKER_VERSION
 from ingest.doc_ids import doc_id_of
 from ingest.layout import HEADING_MAX_CHARS
 from ingest.limits import Limits
 from ingest.manifest import ManifestEntry, load_manifest, missing_documents
 from ingest.pdf import PdfDocument, PdfProblem
+from ingest.preparing import Preparation
 from ingest.readahead import read_ahead
 from ingest.report import FileResult, IngestReport
 
@@ -69,16 +71,35 @@ def ingest_fingerprint(settings: Settings, embedder_name: str) -> str:
     return f"{shape}|{embedder_name}"
 
 
+@dataclass(frozen=True)
+class Background:
+    """An ingest running beside the requests of a server (an upload job): paced (``core.pace``),
+    files read in a reader process, large ones prepared in a helper (``ingest.preparing``).
+    ``before_commit`` is handed to ``Store.write_documents``; ``on_phase`` hears what the run is
+    doing (reading, preparing, writing, switching), for a job's state."""
+
+    pace: Pace = BACKGROUND
+    before_commit: Callable[[RegistrySnapshot], None] | None = None
+    on_phase: Callable[[str], None] = lambda phase: None
+
+
 class Ingestor:
     """Holds the loaded embedder, tokenizer and store so the CLI and the API share one code path."""
 
     def __init__(
-        self, settings: Settings, store: Store, embedder: Embedder, tokenizer: Tokenizer | None = None
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder,
+        tokenizer: Tokenizer | None = None,
+        background: Background | None = None,
     ):
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.tokenizer = tokenizer or Tokenizer()
+        self.background = background
+        self.pace = background.pace if background is not None else None
 
     def run(
         self,
@@ -99,7 +120,7 @@ class Ingestor:
         manifest = load_manifest(self.settings.corpus_dir)
         seen: dict[str, Path] = {}  # doc_id -> the file that claimed it in this run
         with self.store.write_lock():
-            self.store.collect_garbage()  # finish what an interrupted run left behind
+            self.store.collect_garbage(self.pace)  # finish what an interrupted run left behind
             owners = self._owners()
             # First the cheap pass: which files changed. Only those are read, ahead, by workers.
             jobs: list[_Job] = []
@@ -154,6 +175,8 @@ class Ingestor:
                 progress(jobs[0].path.name if jobs else "done", 0, len(jobs))
             # While workers read PDFs, the embedder leaves them their cores.
             workers = self.settings.ingest_workers if len(jobs) > 1 else 0
+            if self.pace is not None and jobs:
+                workers = max(1, workers)  # a server reads even one file in a reader process
             with threads_limited(self.embedder, max(1, self.settings.embed_threads - workers)):
                 self._read_and_write(jobs, workers, report.timings, progress)
             if prune:
@@ -166,10 +189,10 @@ class Ingestor:
                         and not Path(record.source_path).exists()
                         and record.source_path not in present
                     ):
-                        self.store.delete_document(doc_id)
+                        self.store.delete_document(doc_id, self.pace)
                         report.pruned.append(doc_id)
             t = time.perf_counter()
-            self.store.collect_garbage()  # this run's spent markers and replaced versions
+            self.store.collect_garbage(self.pace)  # this run's spent markers and replaced versions
             report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t
         live = set(self.store.snapshot().documents)
         report.missing = [
@@ -199,31 +222,47 @@ class Ingestor:
         """Embedded documents are written a few at a time: each Chroma write has a fixed cost that
         grows with the index, so a batch shares it (see ``Store.write_documents``)."""
         batch: list[tuple[_Job, DocumentWrite]] = []
-        waited = time.perf_counter()
-        for n, (job, (document, seconds)) in enumerate(
-            zip(jobs, read_ahead([j.path for j in jobs], workers, Limits.of(self.settings))), start=1
-        ):
-            timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
-            timings["extract"] = timings.get("extract", 0.0) + seconds
-            job.result.seconds = round(job.result.seconds + seconds, 3)
-            prepared = self._prepare(job, document, timings)
-            if prepared is not None:
-                batch.append((job, prepared))
-            if (
-                len(batch) >= WRITE_BATCH_DOCUMENTS
-                or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES
-            ):
-                self._write(batch, timings)
-                batch = []
-            if progress:
-                progress(jobs[n].path.name if n < len(jobs) else "done", n, len(jobs))
+        preparation = Preparation(self.settings, self.tokenizer, self.embedder, self.pace)
+        self._phase("reading")
+        try:
             waited = time.perf_counter()
+            for n, (job, (document, seconds)) in enumerate(
+                zip(
+                    jobs,
+                    read_ahead(
+                        [j.path for j in jobs],
+                        workers,
+                        Limits.of(self.settings),
+                        background=self.pace is not None,
+                    ),
+                ),
+                start=1,
+            ):
+                timings["extract_wait"] = timings.get("extract_wait", 0.0) + time.perf_counter() - waited
+                timings["extract"] = timings.get("extract", 0.0) + seconds
+                job.result.seconds = round(job.result.seconds + seconds, 3)
+                self._phase("preparing")
+                prepared = self._prepare(job, document, timings, preparation)
+                if prepared is not None:
+                    batch.append((job, prepared))
+                if (
+                    len(batch) >= WRITE_BATCH_DOCUMENTS
+                    or sum(len(w.pages) for _, w in batch) >= WRITE_BATCH_PAGES
+                ):
+                    self._write(batch, timings)
+                    batch = []
+                if progress:
+                    progress(jobs[n].path.name if n < len(jobs) else "done", n, len(jobs))
+                waited = time.perf_counter()
+        finally:
+            preparation.close()  # the helper, if one was started, is not needed for writing
         if batch:
             self._write(batch, timings)
 
     def _write(self, batch: list[tuple[_Job, DocumentWrite]], timings: dict[str, float]) -> None:
         t = time.perf_counter()
-        self.store.write_documents([w for _, w in batch])
+        self._phase("writing")
+        self.store.write_documents([w for _, w in batch], pace=self.pace, before_commit=self._before_commit)
         seconds = time.perf_counter() - t
         timings["store"] = timings.get("store", 0.0) + seconds
         pages = sum(len(w.pages) for _, w in batch) or 1
@@ -231,6 +270,15 @@ class Ingestor:
             job.result.status = "updated" if job.current is not None else "added"
             job.result.pages, job.result.chunks = len(written.pages), len(written.ids)
             job.result.seconds = round(job.result.seconds + seconds * len(written.pages) / pages, 3)
+
+    def _phase(self, phase: str) -> None:
+        if self.background is not None:
+            self.background.on_phase(phase)
+
+    def _before_commit(self, snap: RegistrySnapshot) -> None:
+        if self.background is not None and self.background.before_commit is not None:
+            self.background.on_phase("switching")
+            self.background.before_commit(snap)
 
     def _plan(self, path: Path, doc_id: str, entry: ManifestEntry | None) -> tuple[FileResult, _Job | None]:
         """The file's result if nothing needs reading (unchanged, or unreadable), else the job."""
@@ -262,7 +310,11 @@ class Ingestor:
         return result, _Job(path, doc_id, sha, gen, entry, current, result)
 
     def _prepare(
-        self, job: _Job, document: PdfDocument | PdfProblem, timings: dict[str, float]
+        self,
+        job: _Job,
+        document: PdfDocument | PdfProblem,
+        timings: dict[str, float],
+        preparation: Preparation,
     ) -> DocumentWrite | None:
         """Chunk, tokenise and embed one read document; None (and the result says why) if it failed."""
         t0 = time.perf_counter()
@@ -271,19 +323,9 @@ class Ingestor:
             if isinstance(document, PdfProblem):
                 result.error_code, result.error = document.code, document.message
                 return None
-            t = time.perf_counter()
-            chunks = chunk_document(
-                document.pages,
-                target_chars=self.settings.chunk_chars,
-                overlap_chars=self.settings.chunk_overlap_chars,
-                headings=document.headings,
-                heading_chars=self.settings.max_heading_chars,
-            )
-            tokens = [" ".join(self.tokenizer.tokens(c.embedding_text)) for c in chunks]
-            timings["chunk_tokenize"] = timings.get("chunk_tokenize", 0.0) + time.perf_counter() - t
-            t = time.perf_counter()
-            vectors = self.embedder.embed([c.embedding_text for c in chunks])
-            timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+            chunks, tokens, vectors, spent = preparation(document)
+            for step, seconds in spent.items():
+                timings[step] = timings.get(step, 0.0) + seconds
             entry, doc_id, sha, gen = job.entry, job.doc_id, job.sha, job.gen
             title = (
                 (entry.title if entry else None)

@@ -30,6 +30,7 @@ Extracted = tuple[PdfDocument | PdfProblem, float]  # the document or why not, a
 Reader = Callable[[Path, Limits], PdfDocument]  # raises PdfProblem for a file it cannot read
 WATCHDOG_GRACE_S = 2.0  # the checks between pages report a slow file before the watchdog ends it
 MAX_DEATHS_IN_A_ROW = 3  # then the readers themselves are broken: the rest is read here
+BACKGROUND_NICE = 10  # added to the nice value of processes that work for a server's upload
 _MIB = 1024 * 1024
 
 
@@ -64,17 +65,20 @@ def _read_guarded(path: Path, limits: Limits, reader: Reader) -> Extracted:
             watchdog.cancel()
 
 
-def _start_reader(parent: int, memory_mb: int | None) -> None:
-    """Runs first in each reader process: bound its memory, and leave with the parent."""
+def _start_reader(parent: int, memory_mb: int | None, nice: int) -> None:
+    """Runs first in each reader process: bound its memory, lower its priority if it reads for a
+    server, and leave with the parent."""
+    if nice:
+        os.nice(nice)
     if memory_mb:
         wanted = memory_mb * _MIB
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    _exit_with(parent)
+    exit_with(parent)
 
 
-def _exit_with(parent: int) -> None:
+def exit_with(parent: int) -> None:
     """A reader holds both ends of its own task pipe, so it would wait for tasks forever if the
     ingest process were killed: it leaves when its parent does."""
 
@@ -89,8 +93,8 @@ def _exit_with(parent: int) -> None:
 class _Readers:
     """A pool of reader processes, replaced by a fresh one when a reader dies."""
 
-    def __init__(self, workers: int, limits: Limits, reader: Reader):
-        self.workers, self.limits, self.reader = workers, limits, reader
+    def __init__(self, workers: int, limits: Limits, reader: Reader, nice: int = 0):
+        self.workers, self.limits, self.reader, self.nice = workers, limits, reader, nice
         self.pool: ProcessPoolExecutor | None = None
         self.off = False  # no reader can be started here: read in this process
         self.deaths_in_a_row = 0
@@ -104,7 +108,7 @@ class _Readers:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_reader,
-                    initargs=(os.getpid(), self.limits.memory_mb),
+                    initargs=(os.getpid(), self.limits.memory_mb, self.nice),
                 )
             return self.pool.submit(_read_guarded, path, self.limits, self.reader)
         except BrokenProcessPool:  # a reader died; the file it died on replaces the pool, then this
@@ -138,16 +142,24 @@ def _death(path: Path, limits: Limits, waited: float) -> PdfProblem:
 
 
 def read_ahead(
-    paths: Sequence[Path], workers: int, limits: Limits = UNLIMITED, reader: Reader = read_pdf
+    paths: Sequence[Path],
+    workers: int,
+    limits: Limits = UNLIMITED,
+    reader: Reader = read_pdf,
+    *,
+    background: bool = False,
 ) -> Iterator[Extracted]:
     """``read_timed`` of each path, in order. With ``workers`` >= 1 and more than one file, up to
     ``2 * workers`` files are read ahead in spawned processes (not forked: the ingest process
-    holds threads of Chroma and the embedder, which a fork would copy mid-flight)."""
-    if workers < 1 or len(paths) < 2:
+    holds threads of Chroma and the embedder, which a fork would copy mid-flight). ``background``
+    (a server's upload) reads even a single file in a reader process, at a lower CPU priority:
+    the reading then shares neither the server's interpreter lock nor its priority, and the file
+    is read within the memory limit."""
+    if workers < 1 or (len(paths) < 2 and not background):
         for path in paths:
             yield read_timed(path, limits, reader)
         return
-    readers = _Readers(workers, limits, reader)
+    readers = _Readers(workers, limits, reader, BACKGROUND_NICE if background else 0)
     try:
         queue = iter(paths)
         pending: deque[tuple[Path, Future[Extracted] | None, float]] = deque()

@@ -83,6 +83,22 @@ class TermTranslator:
                 else np.zeros((0, self._embedder.dimension), dtype=np.float32)
             )
 
+    def learn(self, vocabulary: Iterable[str], batch: int = 16) -> None:
+        """Embed the new terms of a vocabulary that is about to be searched (an upload before its
+        commit), a few at a time: the ``update`` of the first English question after the commit
+        then embeds nothing, and a question embedded meanwhile waits for one small call at most."""
+        with self._lock:
+            missing = sorted(t for t in set(vocabulary) if translatable(t) and t not in self._vectors)
+        if not missing:
+            return
+        for i in range(0, len(missing), batch):
+            part = missing[i : i + batch]
+            vectors = self._embedder.embed(part)
+            with self._lock:
+                self._vectors.update(zip(part, vectors))
+        with self._lock:
+            self._save_cache()
+
     def translate(self, question: str) -> list[str]:
         """Japanese index terms for the English content words and word pairs of the question."""
         return [term for _, term in self.translate_phrases(question)]

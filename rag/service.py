@@ -2,31 +2,37 @@
 
 It loads the embedder, tokenizer and index once; the CLI, the HTTP API, the chat and the evals
 call its methods (ingest, upload, delete, documents, search, answer, readiness, warm-up) and
-never wire the parts themselves. Its methods are thread-safe.
+never wire the parts themselves. Its methods are thread-safe. Uploads are ingested by a
+background worker (``rag.jobs``), paced so that answers keep their latency meanwhile.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
 from core.embedders import Embedder, load_embedder
-from core.errors import EmbedderMismatch, StoreUnavailable, UnknownDocuments
+from core.errors import EmbedderMismatch, StoreUnavailable, UnknownDocuments, UnknownJob
+from core.pace import BACKGROUND, InFlight
 from core.settings import Settings
 from core.store import DocumentRecord, RegistrySnapshot, Store
 from core.text import has_japanese
 from core.tokenize import Tokenizer
-from ingest.pipeline import Ingestor, ProgressFn
+from ingest.pipeline import Background, Ingestor, ProgressFn
 from ingest.report import FileResult, IngestReport
 from rag.answer import ABSTAIN_EN, ABSTAIN_JA, Answer, Citation, Source, marker
 from rag.crosslingual import TermTranslator
 from rag.extractive import Composition, ExtractiveComposer
 from rag.followups import Turn, resolve, understood
+from rag.jobs import Job, Jobs
+from rag.keyword_switch import SwitchingKeywordIndex
 from rag.memo import Memo
 from rag.retrieval import HybridRetriever, RankedChunk
 from rag.uploads import Uploads
@@ -36,6 +42,21 @@ log = logging.getLogger(__name__)
 COMPOSE_CHUNKS = 20
 LINE_MEMO_SIZE = 20_000  # entries; a line's vector is 2 KiB, so at most ~40 MiB
 WARM_UP_TEXT = "経済安全保障"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _serving(method: Callable[Concatenate[PolicyQA, P], R]) -> Callable[Concatenate[PolicyQA, P], R]:
+    """Counted as a request in flight while it runs: background work rests meanwhile (core.pace)."""
+
+    @functools.wraps(method)
+    def counted(self: PolicyQA, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.in_flight:
+            return method(self, *args, **kwargs)
+
+    return counted
 
 
 class PolicyQA:
@@ -56,6 +77,9 @@ class PolicyQA:
             candidates=settings.candidates,
             translator=TermTranslator(self.embedder, cache),
         )
+        # Uploads commit while requests are answered: their keyword index is built before the commit.
+        self.keyword = SwitchingKeywordIndex(self.store)
+        self.retriever.keyword = self.keyword
         # Page lines recur across questions (the same pages answer many): remember their tokens and vectors.
         self._line_tokens: Memo[str, tuple[str, ...]] = Memo(LINE_MEMO_SIZE)
         self._line_vectors: Memo[str, np.ndarray] = Memo(LINE_MEMO_SIZE)
@@ -67,6 +91,9 @@ class PolicyQA:
         )
         self._llm = None
         self.uploads = Uploads(settings, self.store, self._ingest)
+        self.jobs = Jobs(settings.upload_queue)
+        self.in_flight = InFlight()  # answers and searches: background work rests while there are any
+        self.pace = replace(BACKGROUND, busy=self.in_flight.busy)
 
     # -------------------------------------------------------------- the index
     def ingest(
@@ -92,21 +119,59 @@ class PolicyQA:
         prune: bool = False,
         progress: ProgressFn | None = None,
         allow_duplicates: bool = False,
+        background: Background | None = None,
     ) -> IngestReport:
-        return Ingestor(self.settings, self.store, self.embedder, self.tokenizer).run(
+        ingestor = Ingestor(self.settings, self.store, self.embedder, self.tokenizer, background)
+        return ingestor.run(
             list(paths) if paths else None, prune=prune, progress=progress, allow_duplicates=allow_duplicates
         )
+
+    def submit_upload(self, stream: BinaryIO, doc_id: str, *, allow_duplicate: bool = False) -> Job:
+        """Stage one PDF and queue its ingest; returns the job at once. What needs no ingest is
+        refused here (size, not a PDF, empty, a copy of a live document unless ``allow_duplicate``,
+        a full queue); what the ingest finds (encrypted, corrupt, no text, past a limit) fails the
+        job with the same error. On any rejection the index and the uploads folder stay as they were."""
+        staged = self.uploads.stage(stream, doc_id, allow_duplicate=allow_duplicate)
+
+        def work(job: Job) -> tuple[IngestReport, FileResult]:
+            background = Background(self.pace, self._before_commit, job.set_phase)
+            return self.uploads.ingest_staged(staged, allow_duplicate=allow_duplicate, background=background)
+
+        try:
+            return self.jobs.submit(doc_id, work, staged.release)
+        except BaseException:
+            staged.release()
+            raise
 
     def upload(
         self, stream: BinaryIO, doc_id: str, *, allow_duplicate: bool = False
     ) -> tuple[IngestReport, FileResult]:
-        """Save one PDF under the uploads folder and ingest it; on any rejection nothing changes. A
-        copy of a live document is refused (``duplicate_document``) unless ``allow_duplicate``."""
-        return self.uploads.add(stream, doc_id, allow_duplicate=allow_duplicate)
+        """``submit_upload`` and wait for its job: the result, or the job's error raised here."""
+        job = self.submit_upload(stream, doc_id, allow_duplicate=allow_duplicate)
+        job.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.report is not None and job.result is not None
+        return job.report, job.result
+
+    def job(self, job_id: str) -> Job:
+        found = self.jobs.get(job_id)
+        if found is None:
+            raise UnknownJob(f"no upload job {job_id!r} in this server (jobs are forgotten at a restart)")
+        return found
+
+    def _before_commit(self, snap: RegistrySnapshot) -> None:
+        """An upload's next keyword index and new term vectors, built before its commit so that the
+        first requests after it wait for neither."""
+        state = self.keyword.prepare(snap)
+        translator = self.retriever.translator
+        if translator is not None and state.bm25 is not None:
+            translator.learn(state.bm25.vocab_dict, self.pace.texts)
 
     def delete_document(self, doc_id: str) -> tuple[bool, bool]:
-        """(deleted, file_removed): the PDF goes too when it was uploaded."""
-        return self.uploads.delete(doc_id)
+        """(deleted, file_removed): the PDF goes too when it was uploaded. Its records are deleted
+        in paced steps (see ``core.pace``): a delete is served beside answers."""
+        return self.uploads.delete(doc_id, self.pace)
 
     def readiness(self) -> RegistrySnapshot:
         """The live registry when this process can answer now; raises the reason otherwise."""
@@ -131,7 +196,9 @@ class PolicyQA:
         log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
 
     def close(self) -> None:
-        """Let go of the index connection (other processes then see a quiet embedded index)."""
+        """Stop the upload worker (waiting jobs fail with ``shutting_down``) and let go of the index
+        connection (other processes then see a quiet embedded index)."""
+        self.jobs.close()
         self.store.close()
 
     # -------------------------------------------------------------- documents
@@ -151,6 +218,7 @@ class PolicyQA:
         return self.store.page_texts(doc_id, [page]).get(page)
 
     # -------------------------------------------------------------- search
+    @_serving
     def search(
         self,
         query: str,
@@ -172,6 +240,7 @@ class PolicyQA:
         )
 
     # -------------------------------------------------------------- answer
+    @_serving
     def answer(
         self,
         question: str,

@@ -8,59 +8,50 @@ The flow for one upload:
 1. the document id comes from the ``doc_id`` form field or else the file name's stem, and must be a
    plain name (letters, digits, ``_``, ``.``, ``-``; no path), so the file cannot land outside the
    uploads folder;
-2. the bytes are streamed into a private staging folder next to the uploads folder, counting
-   against ``max_upload_mb``; the first bytes must carry the ``%PDF-`` signature;
-3. the staged file is renamed atomically to ``uploads/<doc_id>.pdf`` (a previous upload of the same
-   id is kept as a hard link), and the service's ``ingest([that file])`` ingests it;
+2. ``stage``: the bytes are streamed into a private staging folder next to the uploads folder
+   (``rag.staging``: size limit, ``%PDF-`` signature, sha256), and a copy of a live document is
+   refused at once; this is all the request itself waits for;
+3. ``ingest_staged`` (an upload job, ``rag.jobs``): the staged file is renamed atomically to
+   ``uploads/<doc_id>.pdf`` (a previous upload of the same id is kept as a hard link), and the
+   service's ``ingest([that file])`` ingests it;
 4. if ingestion rejects the file, the previous file is put back (or the new one removed): the index
    and the folder look exactly as before.
 
-Uploads, deletes and ingests run one at a time: in one process under the uploads lock, across
-processes on one machine under the ingest write lock, which an upload holds from the rename in
-step 3 to the end of its ingest.
+Ingests of uploads, deletes and ingests run one at a time: in one process under the uploads lock,
+across processes on one machine under the ingest write lock, which an upload holds from the rename
+in step 3 to the end of its ingest.
 
 A process killed mid-upload can leave a staging folder and an ``uploads/<doc_id>.pdf`` that no
 document names. ``sweep`` removes both; it runs before every ingest, upload and delete, and at
-warm-up. A staging folder is in use while its upload holds an exclusive ``flock`` on the
-``.lock`` file inside it: the kernel drops the lock when the process dies, however it dies, so a
-folder whose lock can be taken belongs to no living upload (another thread or process of this
-machine uploading right now keeps its lock, and its folder). A folder without a lock file (a
-process killed between creating the folder and the lock) is left alone for
-``STAGING_GRACE_S``, which covers that instant many times over. An upload file is an orphan
-when no live document's source path is that file; the sweep holds the write lock, under which
-every upload renames and ingests its file, so it never sees one half-way.
+warm-up. It leaves every staging folder whose lock is held (see ``rag.staging``): a file staged by
+a request and waiting for its job keeps its folder until the job has run. An upload file is an
+orphan when no live document's source path is that file; the sweep holds the write lock, under
+which every upload renames and ingests its file, so it never sees one half-way.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
 import threading
-import time
 import unicodedata
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from core.errors import Kind, StorageFailure, UploadRejected
+from core.errors import Kind, UploadRejected
+from core.pace import Pace
 from core.settings import Settings
 from core.store import Store
 from ingest.doc_ids import is_safe_doc_id
 from ingest.limits import LIMIT_CODES
-from ingest.pipeline import file_sha256
+from ingest.pipeline import Background, file_sha256
 from ingest.report import FileResult, IngestReport
+from rag.staging import PREVIOUS, Staged, abandoned, stage, unwritable
 
 log = logging.getLogger(__name__)
-
-MIB = 1024 * 1024
-_COPY_BLOCK = MIB
-STAGING_GRACE_S = 300  # a staging folder without its lock file is left alone this long
-_LOCK_NAME = ".lock"
-_PREVIOUS = "previous"  # staging/previous/<doc_id>.pdf: the replaced version, until the ingest ends
 
 
 def choose_doc_id(form_doc_id: str | None, filename: str | None) -> str:
@@ -95,7 +86,13 @@ def choose_doc_id(form_doc_id: str | None, filename: str | None) -> str:
 
 
 class IngestFiles(Protocol):
-    def __call__(self, paths: Sequence[Path], *, allow_duplicates: bool = False) -> IngestReport: ...
+    def __call__(
+        self,
+        paths: Sequence[Path],
+        *,
+        allow_duplicates: bool = False,
+        background: Background | None = None,
+    ) -> IngestReport: ...
 
 
 class Uploads:
@@ -140,7 +137,7 @@ class Uploads:
             try:
                 stack.enter_context(self.store.write_lock())
             except OSError as exc:  # the data folder is read-only, or not a folder at all
-                raise _unwritable(self.settings.data_dir, exc) from None
+                raise unwritable(self.settings.data_dir, exc) from None
             self.sweep()
             yield
 
@@ -159,63 +156,57 @@ class Uploads:
             self._lock.release()
 
     # ------------------------------------------------------------------ add
-    def add(
-        self, stream: BinaryIO, doc_id: str, *, allow_duplicate: bool = False
-    ) -> tuple[IngestReport, FileResult]:
-        """Save and ingest one PDF; raise ``UploadRejected`` for files that cannot be ingested, and
-        for a copy of a live document unless ``allow_duplicate``."""
-        target = self._target(doc_id)
-        staging = self.staging_root / uuid.uuid4().hex
+    def stage(self, stream: BinaryIO, doc_id: str, *, allow_duplicate: bool = False) -> Staged:
+        """Save the upload in a staging folder and do the checks that need no ingest (size,
+        signature, a copy of a live document unless ``allow_duplicate``); the caller owns the
+        result and must ``release`` it."""
+        self._target(doc_id)
+        staged = stage(stream, self.staging_root, doc_id, self.settings.max_upload_mb)
         try:
-            staging.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _unwritable(self.folder, exc) from None
-        try:
-            with open(staging / _LOCK_NAME, "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)  # this folder is in use for as long as the upload lives
-                staged = staging / target.name
-                self._save(stream, staged)
-                with self.exclusive():
-                    return self._swap_and_ingest(
-                        staged, target, staging / _PREVIOUS / target.name, allow_duplicate
-                    )
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if not allow_duplicate:
+                self._refuse_copy(staged)
+        except BaseException:
+            staged.release()
+            raise
+        return staged
 
-    def _save(self, stream: BinaryIO, staged: Path) -> None:
-        limit = self.settings.max_upload_mb * MIB
-        size = 0
-        head = b""
-        with _writing(self.folder):  # errors of the file system, not of the client's stream
-            out = open(staged, "wb")
-        with out:
-            while block := stream.read(_COPY_BLOCK):
-                size += len(block)
-                if size > limit:
-                    raise UploadRejected(
-                        f"the file is larger than the upload limit of {self.settings.max_upload_mb} MB "
-                        "(POLICYQA_MAX_UPLOAD_MB)",
-                        code="too_large",
-                        kind=Kind.TOO_LARGE,
-                    )
-                if len(head) < 1024:
-                    head += block[: 1024 - len(head)]
-                with _writing(self.folder):
-                    out.write(block)
-            with _writing(self.folder):
-                out.flush()
-                os.fsync(out.fileno())
-        if size == 0:
-            raise UploadRejected("the uploaded file is empty (0 bytes)", code="empty_file")
-        if b"%PDF-" not in head:
+    def _refuse_copy(self, staged: Staged) -> None:
+        """The ingest's own duplicate rule (a live document with these bytes whose file is still
+        there, under another id), checked before the upload waits for its turn."""
+        owners = [
+            doc_id
+            for doc_id, record in sorted(self.store.snapshot().documents.items())
+            if record.sha256 == staged.sha256 and record.source_path and Path(record.source_path).is_file()
+        ]
+        if owners and staged.doc_id not in owners:
             raise UploadRejected(
-                "the uploaded file is not a PDF (no %PDF- signature at its start)",
-                code="not_pdf",
-                kind=Kind.UNSUPPORTED,
+                f"{staged.file.name}: the same file (sha256 {staged.sha256[:12]}…) is already indexed as "
+                f"{owners[0]!r}; send allow_duplicate=true to index a second copy on purpose",
+                code="duplicate_document",
+                kind=Kind.CONFLICT,
+                details={"duplicate_of": owners[0]},
             )
 
+    def ingest_staged(
+        self,
+        staged: Staged,
+        *,
+        allow_duplicate: bool = False,
+        background: Background | None = None,
+    ) -> tuple[IngestReport, FileResult]:
+        """Move a staged upload into place and ingest it; raise ``UploadRejected`` for a file that
+        cannot be ingested (everything as before then). The staged folder stays the caller's."""
+        target = self._target(staged.doc_id)
+        with self.exclusive():
+            return self._swap_and_ingest(staged.file, target, staged.backup, allow_duplicate, background)
+
     def _swap_and_ingest(
-        self, staged: Path, target: Path, backup: Path, allow_duplicate: bool
+        self,
+        staged: Path,
+        target: Path,
+        backup: Path,
+        allow_duplicate: bool,
+        background: Background | None,
     ) -> tuple[IngestReport, FileResult]:
         had_previous = target.exists()
         if had_previous:
@@ -233,7 +224,7 @@ class Uploads:
                 target.unlink(missing_ok=True)
 
         try:
-            report = self.ingest([target], allow_duplicates=allow_duplicate)
+            report = self.ingest([target], allow_duplicates=allow_duplicate, background=background)
         except BaseException:
             restore()
             raise
@@ -270,7 +261,7 @@ class Uploads:
         try:
             if self.staging_root.is_dir():
                 for folder in sorted(self.staging_root.iterdir()):
-                    if self._abandoned(folder):
+                    if abandoned(folder):
                         self._recover(folder)
                         shutil.rmtree(folder, ignore_errors=True)
                         removed.append(folder)
@@ -290,26 +281,10 @@ class Uploads:
             log.info("removed a leftover of an interrupted upload: %s", path.relative_to(self.folder))
         return removed
 
-    @staticmethod
-    def _abandoned(folder: Path) -> bool:
-        if not folder.is_dir():
-            return True
-        try:
-            fh = open(folder / _LOCK_NAME, "r")
-        except FileNotFoundError:
-            return time.time() - folder.stat().st_mtime > STAGING_GRACE_S
-        with fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False  # a living upload holds it
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            return True
-
     def _recover(self, folder: Path) -> None:
         """A process killed after renaming the new file into place but before its ingest ended left
         the live document's file replaced: put the previous version back if it is the indexed one."""
-        for previous in (folder / _PREVIOUS).glob("*.pdf"):
+        for previous in (folder / PREVIOUS).glob("*.pdf"):
             target = self.folder / previous.name
             record = next(
                 (
@@ -324,14 +299,14 @@ class Uploads:
                 log.info("restored %s, whose replacement was interrupted", target.name)
 
     # ------------------------------------------------------------------ delete
-    def delete(self, doc_id: str) -> tuple[bool, bool]:
+    def delete(self, doc_id: str, pace: Pace | None = None) -> tuple[bool, bool]:
         """(deleted, file_removed); the PDF file goes too when it was an upload."""
         store = self.store
         with self.exclusive():
             record = store.snapshot().documents.get(doc_id)
             if record is None:
                 return False, False
-            store.delete_document(doc_id)
+            store.delete_document(doc_id, pace)
             if self.is_upload(record.source_path):
                 Path(record.source_path).unlink(missing_ok=True)
                 return True, True
@@ -340,19 +315,3 @@ class Uploads:
 
 def _resolved(path: str) -> Path:
     return Path(path).resolve()
-
-
-def _unwritable(folder: Path, exc: OSError) -> StorageFailure:
-    return StorageFailure(
-        f"cannot write the data folder {folder} ({exc.strerror or type(exc).__name__}): uploads, "
-        "deletes and ingests are unavailable until it is writable; answers are not affected"
-    )
-
-
-@contextmanager
-def _writing(folder: Path) -> Iterator[None]:
-    """File system errors of the block as ``StorageFailure`` (a full disk while saving an upload)."""
-    try:
-        yield
-    except OSError as exc:
-        raise _unwritable(folder, exc) from None

@@ -21,6 +21,11 @@ def chunk_id(doc_id: str, gen: str, index: int) -> str:
     return f"{doc_id}:{gen}:{index}"
 
 
+def generation_of(chunk_id: str) -> str:
+    """The generation in a chunk id (document ids hold no ':')."""
+    return chunk_id.rsplit(":", 2)[-2]
+
+
 def page_id(gen: str, page: int) -> str:
     return f"page:{gen}:{page}"
 

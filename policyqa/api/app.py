@@ -15,7 +15,7 @@ from policyqa.api.cors import SameOriginUI
 from policyqa.api.docs import install_docs
 from policyqa.api.errors import install_error_handlers
 from policyqa.api.limits import JSON_BODY_LIMIT, ContentLengthLimit, upload_body_limit
-from policyqa.api.routers import answers, documents, feedback, health
+from policyqa.api.routers import answers, documents, feedback, health, jobs
 from rag.service import PolicyQA
 
 DESCRIPTION = """
@@ -27,6 +27,8 @@ Question answering with page citations over Japanese policy PDFs.
 * `GET /v1/documents…` lists the documents and serves their page texts and PDFs.
 * `POST /v1/documents` and `DELETE /v1/documents/{doc_id}` change the index; they need
   `Authorization: Bearer <POLICYQA_ADMIN_TOKEN>` and are disabled when no token is configured.
+  An upload is answered 202 with a job, ingested in the background; `GET /v1/jobs/{job_id}`
+  (admin too) says how it went.
 
 Every error has the body `{"error": {"code": "...", "message": "..."}}`.
 """
@@ -71,6 +73,7 @@ def create_app(settings: Settings, service: PolicyQA | None = None, *, with_ui: 
     app.include_router(feedback.router, prefix="/v1", max_body_size=JSON_BODY_LIMIT)
     app.include_router(documents.router, prefix="/v1")
     app.include_router(documents.admin_router, prefix="/v1", max_body_size=upload_body_limit(settings))
+    app.include_router(jobs.router, prefix="/v1", max_body_size=JSON_BODY_LIMIT)
     app.add_middleware(ContentLengthLimit, settings=settings)
     app.add_middleware(SameOriginUI)
     if with_ui:

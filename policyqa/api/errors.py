@@ -135,6 +135,7 @@ STATUS_OF_KIND: dict[Kind, int] = {
     Kind.UNAVAILABLE: 503,
     Kind.STORAGE_FULL: 507,
     Kind.CONFLICT: 409,
+    Kind.BUSY: 429,
 }
 
 

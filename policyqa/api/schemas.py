@@ -179,65 +179,119 @@ class IngestFile(BaseModel):
     duplicate_of: str | None = None
 
 
-class UploadResponse(BaseModel):
-    doc_id: str
-    status: Literal["added", "updated", "unchanged"]
-    document: DocumentInfo
-    summary: dict[str, Any] = Field(
-        description="The ingest report's summary, as `policyqa ingest --json` prints it"
-    )
-    files: list[IngestFile]
-    timings_s: dict[str, float]
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable reason")
+    message: str = Field(description="What went wrong, for people")
+    details: Any = Field(None, description="Extra data for some codes, e.g. per-field validation errors")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "doc_id": "my-report",
-                    "status": "added",
-                    "document": {
-                        "doc_id": "my-report",
-                        "title": "報告書",
-                        "date": "",
-                        "publisher": "",
-                        "language": "ja",
-                        "pages": 3,
-                        "chunks": 5,
-                        "sha256": "…",
-                        "ingested_at": "2025-06-01T09:30:00+00:00",
-                        "landing_page": "",
-                        "licence": "",
-                        "pdf_url": "/v1/documents/my-report/pdf",
-                    },
-                    "summary": {
-                        "documents": 1,
-                        "added": 1,
-                        "updated": 0,
-                        "unchanged": 0,
-                        "duplicates": 0,
-                        "failed": 0,
-                        "pruned": 0,
-                        "pages": 3,
-                        "chunks": 5,
-                        "seconds": 0.41,
-                    },
-                    "files": [
-                        {
-                            "path": "/srv/policyqa/data/uploads/my-report.pdf",
-                            "doc_id": "my-report",
-                            "status": "added",
-                            "pages": 3,
-                            "chunks": 5,
-                            "error_code": None,
-                            "error": None,
-                            "seconds": 0.4,
-                        }
-                    ],
-                    "timings_s": {"extract": 0.05, "chunk_tokenize": 0.01, "embed": 0.2, "store": 0.1},
-                }
-            ]
-        }
+
+class JobResult(BaseModel):
+    status: Literal["added", "updated", "unchanged"] = Field(
+        description="`added` (a new id), `updated` (a new version of an id), `unchanged` (the same file was live)"
     )
+    pages: int
+    chunks: int
+    seconds: float = Field(description="Time the ingest spent on this file")
+
+
+class JobResponse(BaseModel):
+    """An upload job. `result`, `document`, `summary`, `files` and `timings_s` once it succeeded;
+    `error` (the code and message the upload would have been refused with) once it failed."""
+
+    job_id: str
+    doc_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    phase: Literal["reading", "preparing", "writing", "switching"] | None = Field(
+        None,
+        description="While running: reading the PDF, preparing its chunks (tokens, vectors), writing "
+        "them to the index (invisibly), switching to the new version",
+    )
+    url: str = Field(description="Where the job's state is: GET it until the status is succeeded or failed")
+    queue_position: int | None = Field(None, description="While queued: 1 = the next to run")
+    created_at: str = Field(description="When the upload was accepted (UTC, ISO 8601)")
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: JobResult | None = None
+    document: DocumentInfo | None = Field(None, description="The document as it is live now")
+    summary: dict[str, Any] | None = Field(
+        None, description="The ingest report's summary, as `policyqa ingest --json` prints it"
+    )
+    files: list[IngestFile] | None = None
+    timings_s: dict[str, float] | None = None
+    error: ErrorDetail | None = None
+
+
+_JOB = {"job_id": "5f0c2e9a8b7d4c1e9f3a6b2d0c8e7f15", "doc_id": "my-report"}
+JOB_EXAMPLES: dict[str, dict[str, Any]] = {
+    "queued": {
+        **_JOB,
+        "status": "queued",
+        "url": f"/v1/jobs/{_JOB['job_id']}",
+        "queue_position": 1,
+        "created_at": "2025-06-01T09:30:00.120+00:00",
+    },
+    "succeeded": {
+        **_JOB,
+        "status": "succeeded",
+        "url": f"/v1/jobs/{_JOB['job_id']}",
+        "created_at": "2025-06-01T09:30:00.120+00:00",
+        "started_at": "2025-06-01T09:30:00.125+00:00",
+        "finished_at": "2025-06-01T09:30:02.410+00:00",
+        "result": {"status": "added", "pages": 3, "chunks": 5, "seconds": 2.2},
+        "document": {
+            "doc_id": "my-report",
+            "title": "報告書",
+            "date": "",
+            "publisher": "",
+            "language": "ja",
+            "pages": 3,
+            "chunks": 5,
+            "sha256": "…",
+            "ingested_at": "2025-06-01T09:30:02+00:00",
+            "landing_page": "",
+            "licence": "",
+            "pdf_url": "/v1/documents/my-report/pdf",
+        },
+        "summary": {
+            "documents": 1,
+            "added": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "duplicates": 0,
+            "failed": 0,
+            "pruned": 0,
+            "pages": 3,
+            "chunks": 5,
+            "seconds": 2.28,
+        },
+        "files": [
+            {
+                "path": "/srv/policyqa/data/uploads/my-report.pdf",
+                "doc_id": "my-report",
+                "status": "added",
+                "pages": 3,
+                "chunks": 5,
+                "error_code": None,
+                "error": None,
+                "seconds": 2.2,
+            }
+        ],
+        "timings_s": {"extract": 1.1, "chunk_tokenize": 0.05, "embed": 0.6, "store": 0.4},
+    },
+    "failed": {
+        **_JOB,
+        "status": "failed",
+        "url": f"/v1/jobs/{_JOB['job_id']}",
+        "created_at": "2025-06-01T09:30:00.120+00:00",
+        "started_at": "2025-06-01T09:30:00.125+00:00",
+        "finished_at": "2025-06-01T09:30:00.610+00:00",
+        "error": {
+            "code": "encrypted",
+            "message": "locked.pdf: the PDF is password-protected (encrypted with a user password); "
+            "save an unprotected copy and ingest that",
+        },
+    },
+}
 
 
 class DeleteResponse(BaseModel):
@@ -278,12 +332,6 @@ class Ready(BaseModel):
     revision: str = Field(description="Registry revision this replica sees (equal on replicas that agree)")
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable, machine-readable reason")
-    message: str = Field(description="What went wrong, for people")
-    details: Any = Field(None, description="Extra data for some codes, e.g. per-field validation errors")
-
-
 class ErrorResponse(BaseModel):
     error: ErrorDetail
 
@@ -302,11 +350,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Malformed request body (e.g. not UTF-8, broken multipart)",
         401: "Missing or wrong admin token",
         403: "Uploads and deletes are disabled (no POLICYQA_ADMIN_TOKEN configured)",
-        404: "Unknown document, page or file",
+        404: "Unknown document, page, file or upload job",
         409: "The upload's bytes equal a live document's (duplicate_document; details.duplicate_of)",
+        429: "As many uploads wait as POLICYQA_UPLOAD_QUEUE allows (upload_queue_full; Retry-After)",
         413: "Upload larger than POLICYQA_MAX_UPLOAD_MB",
         415: "The upload is not a PDF",
-        422: "Invalid request, or a PDF that cannot be ingested",
+        422: "Invalid request (a PDF that cannot be ingested fails its job instead)",
         503: "The index (Chroma) is unreachable, or built with another embedder; or feedback cannot be stored now",
         507: "The feedback file reached POLICYQA_FEEDBACK_MAX_MB",
     }

@@ -1,5 +1,6 @@
 """The Store facade over an embedded Chroma: generations become live in one commit, readers see
-only live ones, stale writers are refused, and deleted or replaced versions are collected."""
+only live ones, stale writers are refused, and deleted or replaced versions are collected; a
+background writer's calls are small, and readers stay cheap while its generation is hidden."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 from fakes import FakeEmbedder
 
 from core.errors import EmbedderMismatch
+from core.pace import Pace
 from core.settings import Settings
 from core.store import ChunkMeta, DocumentRecord, DocumentWrite, RegistrySnapshot, Store
+from core.store.chroma import SYNC_THRESHOLD
 from core.store.records import chunk_id
 
 FAKE = FakeEmbedder()
@@ -318,3 +321,104 @@ def test_an_index_built_with_another_embedder_is_refused(
     with pytest.raises(EmbedderMismatch):
         other.nearest(np.zeros(dimension, dtype=np.float32), 3)
     assert store.snapshot().documents == {"energy": write.record}, "the refusal changed nothing"
+
+
+# ---------------------------------------------------------------------------- beside a background writer
+# Paced writes, the registry handed over before the commit, and reads that stay cheap while a new
+# generation is written (hidden) into the same collection.
+
+QUICK = Pace(records=2, texts=2, rest=0.0)
+
+
+class _Abort(Exception):
+    pass
+
+
+def _hide(store: Store, write) -> RegistrySnapshot:
+    """Write a generation and stop before its commit (as a process killed there): it stays hidden."""
+
+    def abort(_snap: RegistrySnapshot) -> None:
+        raise _Abort
+
+    with pytest.raises(_Abort):
+        store.write_documents([write], before_commit=abort)
+    snap = store.snapshot()
+    assert write.record.gen in snap.hidden_gens
+    return snap
+
+
+def test_a_paced_write_goes_in_small_calls_and_ends_as_an_unpaced_one(store: Store, monkeypatch) -> None:
+    calls: list[int] = []
+    store.snapshot()  # opens the collections
+    real = store.db.chunks.upsert
+    monkeypatch.setattr(store.db.chunks, "upsert", lambda **kw: (calls.append(len(kw["ids"])), real(**kw))[1])
+    write = _write("energy", "e1", ENERGY)
+    store.write_documents([write], pace=QUICK)
+    assert calls == [2, 1]  # three chunks, two per call
+    assert store.snapshot().documents == {"energy": write.record}
+    assert {c.chunk_id for c in store.chunks_of_generation("e1")} == set(write.ids)
+    assert store.page_texts("energy", [1, 2]) == {1: ENERGY[0], 2: ENERGY[1]}
+
+
+def test_before_commit_sees_the_registry_as_it_will_be(store: Store) -> None:
+    store.write_documents([_write("energy", "e1", ENERGY), _write("chips", "c1", CHIPS)])
+    ahead: list[RegistrySnapshot] = []
+    newer = _write("energy", "e2", ENERGY_V2)
+    store.write_documents([newer], pace=QUICK, before_commit=ahead.append)
+    after = store.snapshot()
+    assert [s.revision for s in ahead] == [after.revision]
+    assert ahead[0].documents == after.documents and after.documents["energy"] == newer.record
+    assert ahead[0].hidden_gens == after.hidden_gens == frozenset({"e1"})  # retired until collected
+
+
+def test_a_paced_garbage_collection_removes_the_same(store: Store) -> None:
+    store.write_documents([_write("energy", "e1", ENERGY)])
+    store.write_documents([_write("energy", "e2", ENERGY_V2)])
+    assert store.collect_garbage(QUICK) == 1
+    assert store.chunks_of_generation("e1") == [] and store.page_texts("energy", [1], gen="e1") == {}
+    assert store.snapshot().hidden_gens == frozenset()
+    assert store.delete_document("energy", QUICK)
+    assert store.chunks_of_generation("e2") == [] and store.snapshot().documents == {}
+
+
+def _filtered(store: Store, query, n: int, snap: RegistrySnapshot) -> list[tuple[str, float]]:
+    """What a query filtered on the hidden generations finds: the answer ``nearest`` must give."""
+    return store._nearest(query, n, {"gen": {"$nin": sorted(snap.hidden_gens)}})
+
+
+def test_nearest_while_a_generation_is_hidden_finds_what_a_filter_finds(store: Store, monkeypatch) -> None:
+    store.write_documents([_write("energy", "e1", ENERGY), _write("chips", "c1", CHIPS)])
+    other = ["港湾の荷役能力を点検した。", "燃料の備蓄を九十日分とする。倉庫を分散する。"] * 4
+    snap = _hide(store, _write("harbour", "h1", other))
+    queries: list[object] = []
+    real = store._nearest
+    monkeypatch.setattr(store, "_nearest", lambda v, n, where: (queries.append(where), real(v, n, where))[1])
+    for text in (CHIPS[0], ENERGY[1], other[0]):
+        query = FAKE.embed([text])[0]
+        queries.clear()
+        hits = store.nearest(query, 3, snap=snap)
+        assert queries == [None]  # the hidden chunks left enough live ones: no filter
+        assert hits == _filtered(store, query, 3, snap)
+
+
+def test_nearest_filters_when_hidden_copies_crowd_out_the_live_chunks(store: Store, monkeypatch) -> None:
+    energy = _write("energy", "e1", ENERGY)
+    store.write_documents([energy, _write("chips", "c1", CHIPS)])
+    copies = [" ".join(ENERGY) + "。"] * 3  # many near-copies of the live text
+    snap = _hide(store, _write("copies", "k1", copies * 6))
+    queries: list[object] = []
+    real = store._nearest
+    monkeypatch.setattr(store, "_nearest", lambda v, n, where: (queries.append(where), real(v, n, where))[1])
+    query = FAKE.embed([ENERGY[0]])[0]
+    hits = store.nearest(query, 4, snap=snap)
+    assert queries == [None, {"gen": {"$in": ["c1", "e1"]}}]
+    assert hits == _filtered(store, query, 4, snap)
+    assert all(not cid.startswith("copies:") for cid, _ in hits)
+    queries.clear()  # later queries of this revision filter straight away
+    assert store.nearest(query, 4, snap=snap) == hits and queries == [{"gen": {"$in": ["c1", "e1"]}}]
+
+
+def test_embedded_collections_sync_often(store: Store) -> None:
+    store.snapshot()
+    for collection in (store.db.chunks, store.db.registry):
+        assert collection.configuration_json["hnsw"]["sync_threshold"] == SYNC_THRESHOLD

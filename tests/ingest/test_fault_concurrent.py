@@ -11,13 +11,17 @@ document A -> B -> A -> ... while reader threads query it without pause:
 * ``answer`` restricted to the document must cite and quote one version only, the same one as
   its sources.
 
-Two deployments: ``server`` (a real `chroma run`; the ingester is a separate process, as with
-`policyqa ingest` next to `policyqa serve`) and ``embedded`` (one process; the ingester is a
-thread sharing the service's store, as an upload through the API does).
+Three deployments: ``server`` (a real `chroma run`; the ingester is a separate process, as with
+`policyqa ingest` next to `policyqa serve`), ``embedded`` (one process; the ingester is a thread
+sharing the service's store) and ``uploaded`` (one process; each replacement is an upload job, as
+through the API: paced writes that readers do not wait for, the keyword index built before the
+commit, and a third reader searching all documents, whose dense leg leaves out the hidden chunks
+of the version being written without a Chroma filter).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -120,8 +124,24 @@ def check_answer(service: PolicyQA, obs: Observations) -> None:
         obs.problem("an answer text quoting both versions")
 
 
+def check_search_everywhere(service: PolicyQA, obs: Observations) -> None:
+    """Unrestricted: the document's chunks among the others' are still of one generation."""
+    hits = [h for h in service.search(QUERY, top_k=TOP_K) if h.doc_id == DOC]
+    gens = {h.chunk_id.split(":")[1] for h in hits}
+    versions = set().union(*(markers_in(h.text) for h in hits)) if hits else set()
+    with obs.lock:
+        obs.queries += 1
+    if len(gens) > 1 or len(versions) > 1:
+        obs.problem(f"an unrestricted search mixed versions {versions} / generations {gens}")
+
+
 def readers(
-    service: PolicyQA, expected: dict[str, int], obs: Observations, done: threading.Event, count: int = 2
+    service: PolicyQA,
+    expected: dict[str, int],
+    obs: Observations,
+    done: threading.Event,
+    count: int = 2,
+    kinds: tuple[str, ...] = ("search", "answer", "search", "answer"),
 ) -> list[threading.Thread]:
     def loop(kind: str) -> None:
         deadline = time.monotonic() + DEADLINE_S
@@ -129,13 +149,14 @@ def readers(
             try:
                 if kind == "search":
                     check_search(service, expected, obs)
+                elif kind == "everywhere":
+                    check_search_everywhere(service, obs)
                 else:
                     check_answer(service, obs)
             except Exception as exc:  # noqa: BLE001 - every failure is reported by the test
                 obs.problem(f"{kind} raised {type(exc).__name__}: {exc}")
 
-    kinds = ["search", "answer", "search", "answer"][:count]
-    threads = [threading.Thread(target=loop, args=(k,), daemon=True) for k in kinds]
+    threads = [threading.Thread(target=loop, args=(k,), daemon=True) for k in kinds[:count]]
     for t in threads:
         t.start()
     return threads
@@ -244,21 +265,19 @@ def test_queries_never_see_a_half_replaced_document_server(
     report(obs, expected)
 
 
-def test_queries_never_see_a_half_replaced_document_embedded(
-    tmp_path: Path, embedder, versions, make_pdf
-) -> None:
+def flip_in_process(tmp_path: Path, embedder, versions, make_pdf, replace, kinds: tuple[str, ...]) -> None:
+    """FLIPS replacements by ``replace(service, version_pdf) -> status`` in this process while one
+    reader per entry of ``kinds`` queries."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     service, expected = prepare(settings, embedder, versions, make_pdf)
-    ingestor = Ingestor(settings, service.store, service.embedder, service.tokenizer)
     obs, done = Observations(), threading.Event()
-    threads = readers(service, expected, obs, done, count=4)
+    threads = readers(service, expected, obs, done, count=len(kinds), kinds=kinds)
     statuses = []
     try:
         for i in range(FLIPS):
-            shutil.copyfile(versions["B" if i % 2 == 0 else "A"], corpus / f"{DOC}.pdf")
-            statuses.append({f.doc_id: f.status for f in ingestor.run().files}[DOC])
+            statuses.append(replace(service, versions["B" if i % 2 == 0 else "A"]))
             time.sleep(0.2)  # let the readers query between two replacements
     finally:
         done.set()
@@ -266,6 +285,28 @@ def test_queries_never_see_a_half_replaced_document_embedded(
             t.join(30)
     assert statuses == ["updated"] * FLIPS
     report(obs, expected)
+
+
+def test_queries_never_see_a_half_replaced_document_embedded(
+    tmp_path: Path, embedder, versions, make_pdf
+) -> None:
+    def ingest(service: PolicyQA, pdf: Path) -> str:
+        settings = service.settings
+        shutil.copyfile(pdf, settings.corpus_dir / f"{DOC}.pdf")
+        report = Ingestor(settings, service.store, service.embedder, service.tokenizer).run()
+        return {f.doc_id: f.status for f in report.files}[DOC]
+
+    flip_in_process(tmp_path, embedder, versions, make_pdf, ingest, ("search", "answer") * 2)
+
+
+def test_queries_never_see_a_half_replaced_document_uploaded(
+    tmp_path: Path, embedder, versions, make_pdf
+) -> None:
+    def upload(service: PolicyQA, pdf: Path) -> str:
+        return service.upload(io.BytesIO(pdf.read_bytes()), DOC)[1].status
+
+    kinds = ("search", "answer", "search", "everywhere", "everywhere")
+    flip_in_process(tmp_path, embedder, versions, make_pdf, upload, kinds)
 
 
 def report(obs: Observations, expected: dict[str, int]) -> None:

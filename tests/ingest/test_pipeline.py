@@ -711,10 +711,10 @@ def test_a_write_error_stops_the_run_and_keeps_what_was_committed(
     real_write = env.store.write_documents
     written: list[str] = []
 
-    def write_twice_then_fail(documents):
+    def write_twice_then_fail(documents, **options):
         if len(written) == 2:
             raise StorageFailure("the index cannot be written: no space left on device")
-        real_write(documents)
+        real_write(documents, **options)
         written.extend(d.record.doc_id for d in documents)
 
     monkeypatch.setattr(env.store, "write_documents", write_twice_then_fail)
@@ -733,9 +733,9 @@ def test_documents_are_written_together_and_each_stays_whole(
     calls: list[list[str]] = []
     real_write = env.store.write_documents
 
-    def recording(documents):
+    def recording(documents, **options):
         calls.append([d.record.doc_id for d in documents])
-        real_write(documents)
+        real_write(documents, **options)
 
     monkeypatch.setattr(env.store, "write_documents", recording)
     write_corpus(make_pdf, env.corpus, docs=(ENERGY, CHIPS, FOOD), manifest=False)

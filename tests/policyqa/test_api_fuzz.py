@@ -49,6 +49,7 @@ OPERATIONS = [
     ("GET", "/v1/documents/{doc_id}/pdf"),
     ("POST", "/v1/documents"),
     ("DELETE", "/v1/documents/{doc_id}"),
+    ("GET", "/v1/jobs/{job_id}"),
 ]
 
 

@@ -2,7 +2,9 @@
 
 Read-only tests share one app over the session's ingested deck (no admin token: uploads are
 disabled there). Tests that upload, delete or write feedback get their own copy of the deck's
-index in a temporary data folder and an admin token.
+index in a temporary data folder and an admin token. An upload is answered 202 with a job; the
+tests poll the job until it is done (``tests/uploading.py``); the jobs themselves (``GET
+/v1/jobs/{id}``, 401/403/404, a full queue's 429) have their own section.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from conftest import DECK_ID
 from fastapi.testclient import TestClient
+from uploading import finished_job, post_upload
 
 from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
 from core.settings import Settings
@@ -104,13 +108,30 @@ class Admin:
     settings: Settings
     service: PolicyQA
 
-    def upload(self, path_or_bytes, filename: str | None = None, doc_id: str | None = None, headers=AUTH):
-        content = path_or_bytes.read_bytes() if isinstance(path_or_bytes, Path) else path_or_bytes
-        name = filename or (path_or_bytes.name if isinstance(path_or_bytes, Path) else "upload.pdf")
-        data = {"doc_id": doc_id} if doc_id is not None else None
-        return self.client.post(
-            "/v1/documents", files={"file": (name, content, "application/pdf")}, data=data, headers=headers
+    def upload(
+        self, path_or_bytes, filename: str | None = None, doc_id: str | None = None, headers=AUTH, **form
+    ):
+        """The answer to the POST itself: 202 with a job, or an error found before any ingest."""
+        return post_upload(
+            self.client, path_or_bytes, headers=headers, filename=filename, doc_id=doc_id, **form
         )
+
+    def job(self, path_or_bytes, filename: str | None = None, doc_id: str | None = None, **form) -> dict:
+        """Upload and wait: the finished job (succeeded or failed)."""
+        return finished_job(self.client, self.upload(path_or_bytes, filename, doc_id, **form), headers=AUTH)
+
+    def ingested(self, path_or_bytes, filename: str | None = None, doc_id: str | None = None, **form) -> dict:
+        """Upload and wait for a job that must succeed; its result (status, pages, chunks)."""
+        job = self.job(path_or_bytes, filename, doc_id, **form)
+        assert job["status"] == "succeeded" and job["error"] is None, job
+        return job["result"]
+
+    def failed(self, path_or_bytes, doc_id: str | None = None) -> dict:
+        """Upload and wait for a job that must fail; its error (code, message)."""
+        job = self.job(path_or_bytes, doc_id=doc_id)
+        assert job["status"] == "failed" and job["result"] is None and job["document"] is None, job
+        assert set(job["error"]) <= {"code", "message", "details"} and job["error"]["message"], job
+        return job["error"]
 
     def doc_ids(self) -> list[str]:
         response = self.client.get("/v1/documents")
@@ -438,7 +459,7 @@ def test_head_on_a_pdf_or_page_is_the_get_without_its_body(client, deck_settings
 
 
 def test_pdf_of_a_vanished_file_is_404(admin, memo_pdf):
-    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"
     (admin.settings.uploads_dir / f"{MEMO_ID}.pdf").unlink()
     assert_error(admin.client.get(f"/v1/documents/{MEMO_ID}/pdf"), 404, "file_missing", MEMO_ID)
     assert (
@@ -491,8 +512,15 @@ def test_openapi_docs_have_examples_and_error_shapes(client):
     assert "text/event-stream" in paths["/v1/answer/stream"]["post"]["responses"]["200"]["content"]
     upload = paths["/v1/documents"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
-    assert {"401", "403", "413", "415", "422"} <= set(upload["responses"])
+    assert {"202", "401", "403", "409", "413", "415", "422", "429"} <= set(upload["responses"])
+    assert "201" not in upload["responses"] and "200" not in upload["responses"]
+    assert upload["responses"]["202"]["content"]["application/json"]["example"]["status"] == "queued"
+    assert "Location" in upload["responses"]["202"]["headers"]
     assert upload["security"] == [{"AdminToken": []}]
+    job = paths["/v1/jobs/{job_id}"]["get"]
+    assert job["security"] == [{"AdminToken": []}] and {"200", "401", "403", "404"} <= set(job["responses"])
+    examples = job["responses"]["200"]["content"]["application/json"]["examples"]
+    assert {e["value"]["status"] for e in examples.values()} == {"queued", "succeeded", "failed"}
     assert "examples" in schema["components"]["schemas"]["AnswerRequest"]
 
 
@@ -572,13 +600,16 @@ def test_wrong_or_missing_token_is_401(admin, memo_pdf, headers):
 
 
 def test_upload_ingests_and_answers_from_the_new_document(admin, memo_pdf):
-    response = admin.upload(memo_pdf, doc_id=MEMO_ID)
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["doc_id"] == MEMO_ID and body["status"] == "added"
+    accepted = admin.upload(memo_pdf, doc_id=MEMO_ID)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["doc_id"] == MEMO_ID and accepted.json()["status"] in ("queued", "running")
+    body = finished_job(admin.client, accepted, headers=AUTH)
+    assert body["status"] == "succeeded" and body["job_id"] == accepted.json()["job_id"]
+    assert body["result"]["status"] == "added" and body["result"]["pages"] == 2
     assert body["summary"]["added"] == 1 and body["summary"]["failed"] == 0
     assert body["document"]["pages"] == 2 and body["document"]["pdf_url"] == f"/v1/documents/{MEMO_ID}/pdf"
     saved = admin.settings.uploads_dir / f"{MEMO_ID}.pdf"
+    assert body["files"][0]["path"] == str(saved.resolve())
     assert saved.read_bytes() == memo_pdf.read_bytes()
     assert admin.upload_folder_files() == [f"{MEMO_ID}.pdf"]  # no staging leftovers
     assert sorted(admin.doc_ids()) == sorted([DECK_ID, MEMO_ID])
@@ -589,15 +620,13 @@ def test_upload_ingests_and_answers_from_the_new_document(admin, memo_pdf):
     deck = admin.client.post("/v1/answer", json={"question": MATERIALS_Q}).json()
     assert any(c["doc_id"] == DECK_ID and c["page"] == MATERIALS_PAGE for c in deck["citations"])
 
-    again = admin.upload(memo_pdf, doc_id=MEMO_ID)
-    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "unchanged"
 
 
 def test_upload_of_a_new_version_replaces_the_old(admin, memo_pdf, make_pdf, tmp_path):
-    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"
     new = make_pdf(tmp_path / "v2.pdf", [MEMO_PAGES[0], "備蓄倉庫の点検は毎月行うこととした。"])
-    response = admin.upload(new, doc_id=MEMO_ID)
-    assert response.status_code == 201 and response.json()["status"] == "updated"
+    assert admin.ingested(new, doc_id=MEMO_ID)["status"] == "updated"
     assert (
         admin.client.get(f"/v1/documents/{MEMO_ID}/pages/2").json()["text"].startswith("備蓄倉庫の点検は毎月")
     )
@@ -606,19 +635,20 @@ def test_upload_of_a_new_version_replaces_the_old(admin, memo_pdf, make_pdf, tmp
 
 def test_uploading_a_corpus_file_again_is_unchanged_and_keeps_no_copy(admin, deck_settings):
     before = admin.client.get(f"/v1/documents/{DECK_ID}").json()
-    response = admin.upload(deck_settings.corpus_dir / f"{DECK_ID}.pdf")
-    assert response.status_code == 200, response.text
-    assert response.json()["status"] == "unchanged" and response.json()["doc_id"] == DECK_ID
+    job = admin.job(deck_settings.corpus_dir / f"{DECK_ID}.pdf")
+    assert job["status"] == "succeeded" and job["doc_id"] == DECK_ID, job
+    assert job["result"]["status"] == "unchanged"
     assert admin.client.get(f"/v1/documents/{DECK_ID}").json() == before
     assert admin.upload_folder_files() == []  # the live version is the corpus file; no second copy
 
 
 def test_upload_takes_the_doc_id_from_the_file_name(admin, memo_pdf):
-    response = admin.upload(memo_pdf, filename="port-memo.v2.PDF")
-    assert response.status_code == 201 and response.json()["doc_id"] == "port-memo.v2"
-    japanese = admin.upload(memo_pdf.read_bytes() + b"\n", filename="港湾メモ.pdf")
-    assert japanese.status_code == 201, japanese.text
-    assert japanese.json()["doc_id"] == "港湾メモ"
+    accepted = admin.upload(memo_pdf, filename="port-memo.v2.PDF")
+    assert accepted.status_code == 202 and accepted.json()["doc_id"] == "port-memo.v2"
+    assert finished_job(admin.client, accepted, headers=AUTH)["status"] == "succeeded"
+    japanese = admin.job(memo_pdf.read_bytes() + b"\n", filename="港湾メモ.pdf")
+    assert japanese["status"] == "succeeded", japanese
+    assert japanese["doc_id"] == "港湾メモ"
     assert (admin.settings.uploads_dir / "港湾メモ.pdf").exists()
     answer = admin.client.post("/v1/answer", json={"question": MEMO_Q, "documents": ["港湾メモ"]}).json()
     assert answer["citations"][0]["url"] == f"/v1/documents/{quote('港湾メモ', safe='')}/pdf#page=2"
@@ -626,50 +656,50 @@ def test_upload_takes_the_doc_id_from_the_file_name(admin, memo_pdf):
 
 
 def test_upload_of_a_copy_under_another_id_is_a_conflict_unless_allowed(admin, memo_pdf):
-    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"
     error = assert_error(admin.upload(memo_pdf, doc_id="memo-copy"), 409, "duplicate_document", MEMO_ID)
     assert error["details"] == {"duplicate_of": MEMO_ID}
     assert str(admin.settings.data_dir) not in error["message"]
     assert sorted(admin.doc_ids()) == sorted([DECK_ID, MEMO_ID])
     assert admin.upload_folder_files() == [f"{MEMO_ID}.pdf"]
-    forced = admin.client.post(
-        "/v1/documents",
-        files={"file": ("memo.pdf", memo_pdf.read_bytes(), "application/pdf")},
-        data={"doc_id": "memo-copy", "allow_duplicate": "true"},
-        headers=AUTH,
-    )
-    assert forced.status_code == 201 and forced.json()["status"] == "added", forced.text
+    forced = admin.ingested(memo_pdf, doc_id="memo-copy", allow_duplicate=True)
+    assert forced["status"] == "added"
     assert sorted(admin.doc_ids()) == sorted([DECK_ID, MEMO_ID, "memo-copy"])
+
+
+BAD_UPLOAD_WORDS = {
+    "encrypted": "password",
+    "corrupt": "corrupt",
+    "truncated": "truncated",
+    "no_pages": "no pages",
+    "no_text": "OCR",
+    "empty_file": "empty",
+    "not_pdf": "not a PDF",
+    "not_pdf_png": "not a PDF",
+}
 
 
 @pytest.mark.parametrize(
     "kind, status",
-    [
-        ("encrypted", 422),
-        ("corrupt", 422),
-        ("truncated", 422),
-        ("no_pages", 422),
-        ("no_text", 422),
-        ("empty_file", 422),
-        ("not_pdf", 415),
-        ("not_pdf_png", 415),
-    ],
+    [("empty_file", 422), ("not_pdf", 415), ("not_pdf_png", 415)],
 )
-def test_bad_uploads_are_rejected_and_change_nothing(admin, bad_files, kind, status):
+def test_uploads_that_are_no_pdf_are_refused_at_once(admin, bad_files, kind, status):
+    """What the bytes show as they arrive needs no ingest: the request itself is refused."""
     before = admin.client.get("/v1/documents").json()
     error = assert_error(admin.upload(bad_files[kind], doc_id="bad-upload"), status)
     assert error["code"] == kind.removesuffix("_png")
-    words = {
-        "encrypted": "password",
-        "corrupt": "corrupt",
-        "truncated": "truncated",
-        "no_pages": "no pages",
-        "no_text": "OCR",
-        "empty_file": "empty",
-        "not_pdf": "not a PDF",
-        "not_pdf_png": "not a PDF",
-    }[kind]
-    assert words.lower() in error["message"].lower()
+    assert BAD_UPLOAD_WORDS[kind].lower() in error["message"].lower()
+    assert admin.client.get("/v1/documents").json() == before
+    assert admin.upload_folder_files() == []
+
+
+@pytest.mark.parametrize("kind", ["encrypted", "corrupt", "truncated", "no_pages", "no_text"])
+def test_bad_uploads_fail_their_job_and_change_nothing(admin, bad_files, kind):
+    before = admin.client.get("/v1/documents").json()
+    error = admin.failed(bad_files[kind], doc_id="bad-upload")
+    assert error["code"] == kind
+    assert BAD_UPLOAD_WORDS[kind].lower() in error["message"].lower()
+    assert str(admin.settings.data_dir) not in error["message"]
     assert admin.client.get("/v1/documents").json() == before
     assert admin.upload_folder_files() == []
     assert_error(admin.client.get("/v1/documents/bad-upload"), 404, "unknown_document")
@@ -678,9 +708,9 @@ def test_bad_uploads_are_rejected_and_change_nothing(admin, bad_files, kind, sta
 
 
 def test_a_bad_new_version_keeps_the_previous_one(admin, memo_pdf, bad_files):
-    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"
     before = admin.client.get(f"/v1/documents/{MEMO_ID}").json()
-    assert_error(admin.upload(bad_files["corrupt"], doc_id=MEMO_ID), 422, "corrupt")
+    assert admin.failed(bad_files["corrupt"], doc_id=MEMO_ID)["code"] == "corrupt"
     assert admin.client.get(f"/v1/documents/{MEMO_ID}").json() == before
     assert admin.client.get(f"/v1/documents/{MEMO_ID}/pdf").content == memo_pdf.read_bytes()
     assert admin.upload_folder_files() == [f"{MEMO_ID}.pdf"]
@@ -716,7 +746,7 @@ def test_upload_size_limit(deck_settings, embedder, tmp_path, memo_pdf):
         assert_error(response, 413, "too_large", "1 MB")
         assert app.doc_ids() == [DECK_ID]
         assert app.upload_folder_files() == []
-        assert app.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201  # under the limit still works
+        assert app.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"  # under the limit still works
 
 
 @pytest.mark.parametrize(
@@ -745,8 +775,7 @@ def test_unsafe_names_are_rejected(admin, memo_pdf, tmp_path, filename, doc_id, 
 
 
 def test_a_path_in_the_file_name_is_harmless_with_an_explicit_doc_id(admin, memo_pdf):
-    response = admin.upload(memo_pdf, filename="../../x.pdf", doc_id="safe-memo")
-    assert response.status_code == 201, response.text
+    assert admin.ingested(memo_pdf, filename="../../x.pdf", doc_id="safe-memo")["status"] == "added"
     assert admin.upload_folder_files() == ["safe-memo.pdf"]
 
 
@@ -762,11 +791,91 @@ def test_upload_needs_a_file(admin):
     )
 
 
+# ---------------------------------------------------------------------------- upload jobs
+
+
+@pytest.fixture
+def queue_of_one(deck_settings, embedder, tmp_path) -> Iterator[Admin]:
+    app = _admin_app(deck_settings, embedder, tmp_path, upload_queue=1)
+    with app.client:
+        yield app
+
+
+def test_an_upload_is_accepted_with_a_job_to_poll(admin, memo_pdf):
+    accepted = admin.upload(memo_pdf, doc_id=MEMO_ID)
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert accepted.headers["location"] == body["url"] == f"/v1/jobs/{body['job_id']}"
+    assert body["doc_id"] == MEMO_ID and body["status"] in ("queued", "running")
+    assert body["result"] is None and body["error"] is None and body["created_at"]
+    job = finished_job(admin.client, accepted, headers=AUTH)
+    assert job["job_id"] == body["job_id"] and job["status"] == "succeeded"
+    assert job["created_at"] <= job["started_at"] <= job["finished_at"]
+    assert job["result"] == {
+        "status": "added",
+        "pages": 2,
+        "chunks": job["document"]["chunks"],
+        "seconds": job["result"]["seconds"],
+    }
+    assert job["queue_position"] is None
+    again = admin.client.get(body["url"], headers=AUTH)  # a finished job stays readable
+    assert again.status_code == 200 and again.json() == job
+
+
+def test_jobs_need_the_admin_token(admin, deck_settings, deck_service, memo_pdf):
+    job_id = admin.upload(memo_pdf, doc_id=MEMO_ID).json()["job_id"]
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = admin.client.get(f"/v1/jobs/{job_id}", headers=headers)
+        assert_error(response, 401, "unauthorized")
+        assert response.headers["www-authenticate"] == "Bearer"
+    with TestClient(create_app(deck_settings, deck_service, with_ui=False)) as client:  # no token configured
+        assert_error(client.get(f"/v1/jobs/{job_id}", headers=AUTH), 403, "uploads_disabled")
+
+
+def test_an_unknown_job_is_404(admin):
+    assert_error(admin.client.get("/v1/jobs/0123456789abcdef", headers=AUTH), 404, "unknown_job", "restart")
+    assert_error(admin.client.get(f"/v1/jobs/{'x' * 65}", headers=AUTH), 422, "validation_error")
+
+
+def test_a_full_queue_is_429_and_keeps_nothing_of_the_refused_upload(
+    queue_of_one, memo_pdf, make_pdf, tmp_path, monkeypatch
+):
+    app = queue_of_one
+    started, release = threading.Event(), threading.Event()
+    real = app.service.uploads.ingest_staged
+
+    def held(staged, **kwargs):
+        if staged.doc_id == "first":
+            started.set()
+            assert release.wait(60)
+        return real(staged, **kwargs)
+
+    monkeypatch.setattr(app.service.uploads, "ingest_staged", held)
+    other = make_pdf(tmp_path / "other.pdf", ["別の資料\n\n別の内容である。"])
+    third = make_pdf(tmp_path / "third.pdf", ["三つ目の資料\n\n三つ目の内容である。"])
+    first = app.upload(memo_pdf, doc_id="first")
+    assert first.status_code == 202 and started.wait(30)
+    assert app.client.get(first.headers["location"], headers=AUTH).json()["status"] == "running"
+    second = app.upload(other, doc_id="second")
+    assert second.status_code == 202 and second.json()["status"] == "queued"
+    assert second.json()["queue_position"] == 1
+    refused = app.upload(third, doc_id="third")
+    assert_error(refused, 429, "upload_queue_full", "POLICYQA_UPLOAD_QUEUE")
+    assert refused.headers["retry-after"] == "30"
+    staged = sorted(p.name for p in app.settings.uploads_dir.rglob("*.pdf"))
+    assert staged == ["first.pdf", "second.pdf"]  # the refused file is not kept
+    release.set()
+    assert finished_job(app.client, first, headers=AUTH)["status"] == "succeeded"
+    assert finished_job(app.client, second, headers=AUTH)["status"] == "succeeded"
+    assert finished_job(app.client, app.upload(third, doc_id="third"), headers=AUTH)["status"] == "succeeded"
+    assert {"first", "second", "third"} <= set(app.doc_ids())
+
+
 # ---------------------------------------------------------------------------- delete
 
 
 def test_delete_an_upload(admin, memo_pdf):
-    assert admin.upload(memo_pdf, doc_id=MEMO_ID).status_code == 201
+    assert admin.ingested(memo_pdf, doc_id=MEMO_ID)["status"] == "added"
     response = admin.client.delete(f"/v1/documents/{MEMO_ID}", headers=AUTH)
     assert response.status_code == 200
     assert response.json() == {"doc_id": MEMO_ID, "deleted": True, "file_removed": True}

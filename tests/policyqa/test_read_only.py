@@ -181,7 +181,7 @@ def test_api_on_a_folder_that_refuses_writes(deck_copy, embedder, monkeypatch) -
     monkeypatch.setattr(core.store.chroma, "writable", lambda folder: False)
     monkeypatch.setattr(Path, "mkdir", mkdir)
     monkeypatch.setattr("rag.feedback.open", open_, raising=False)
-    monkeypatch.setattr("core.store.store.open", open_, raising=False)
+    monkeypatch.setattr("core.store.locks.open", open_, raising=False)
 
     # A copy left by a server that a signal ended (atexit does not run then) goes with the next one.
     dead = subprocess.Popen(["true"])

@@ -3,7 +3,8 @@
 * `policyqa ingest` (a separate process) loads the deck into the server;
 * two `policyqa serve` processes, each with its own data folder, serve from that server and give
   identical answers;
-* a PDF uploaded through replica A is answered from by replica B on B's next request: every
+* a PDF uploaded through replica A is answered from by replica B on B's next request after A's
+  upload job has finished: every
   request reads the registry revision (one small Chroma read), so there is no cache to expire.
   The measured propagation time is printed (run with -s) and bounded by PROPAGATION_BOUND_S;
 * a delete through B disappears from A just as fast.
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, DECK_ID, DECK_PDF
 from test_api_serve import ServeProcess, serve_env, tail
+from uploading import upload_and_wait
 
 pytestmark = pytest.mark.slow
 
@@ -107,13 +109,8 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
             assert not cites(b.post("/v1/answer", json={"question": NEW_Q}).json(), NEW_ID)
 
             pdf = make_pdf(tmp_path / "upload" / "memo.pdf", NEW_PAGES, title="上水道メモ")
-            upload = a.post(
-                "/v1/documents",
-                headers=AUTH,
-                data={"doc_id": NEW_ID},
-                files={"file": ("memo.pdf", pdf.read_bytes(), "application/pdf")},
-            )
-            assert upload.status_code == 201, upload.text
+            job = upload_and_wait(a, pdf, headers=AUTH, doc_id=NEW_ID)
+            assert job["status"] == "succeeded" and job["result"]["status"] == "added", job
             uploaded_at = time.perf_counter()
 
             polls = 0
@@ -136,7 +133,7 @@ def test_two_replicas_share_one_chroma_server(chroma_server, make_pdf, tmp_path)
             # The index records the absolute path of A's copy. Both replicas run on this one machine, so
             # B can read it too; replicas on separate hosts need the uploads folder on shared storage
             # (docs/deployment.md), else B answers 404 file_missing (tested in test_api_routes.py).
-            upload_path = upload.json()["files"][0]["path"]
+            upload_path = job["files"][0]["path"]
             assert upload_path.startswith(str(replicas[0].workdir / "data" / "uploads"))
             assert a.get(f"/v1/documents/{NEW_ID}/pdf").content == pdf.read_bytes()
             assert b.get(f"/v1/documents/{NEW_ID}/pdf").content == pdf.read_bytes()

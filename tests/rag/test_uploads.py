@@ -18,7 +18,7 @@ from fakes import FakeEmbedder
 from core.errors import Kind, UploadRejected
 from core.settings import Settings
 from rag.service import PolicyQA
-from rag.uploads import STAGING_GRACE_S
+from rag.staging import STAGING_GRACE_S
 
 PAGES = ["港湾物流メモ\n\n港湾の荷役能力を点検した。", "備蓄の方針\n\n燃料の備蓄を九十日分とする。"]
 
@@ -216,7 +216,7 @@ def test_a_disk_that_fills_up_during_an_upload_is_a_storage_failure(service, mem
     import builtins
     import errno
 
-    import rag.uploads
+    import rag.staging
     from core.errors import StorageFailure
 
     class FullDisk(io.BufferedWriter):
@@ -226,7 +226,7 @@ def test_a_disk_that_fills_up_during_an_upload_is_a_storage_failure(service, mem
     def full_disk(path, mode="r"):
         return FullDisk(io.FileIO(path, mode)) if mode == "wb" else builtins.open(path, mode)
 
-    monkeypatch.setattr(rag.uploads, "open", full_disk, raising=False)
+    monkeypatch.setattr(rag.staging, "open", full_disk, raising=False)
     with pytest.raises(StorageFailure) as caught:
         service.upload(io.BytesIO(memo.read_bytes()), "full")
     assert "No space left on device" in caught.value.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi import Path as PathParam
@@ -15,13 +15,17 @@ from policyqa.api.errors import ApiError
 from policyqa.api.routers.answers import pdf_url
 from policyqa.api.schemas import (
     EXAMPLE_DOC,
+    JOB_EXAMPLES,
     DeleteResponse,
     DocumentInfo,
+    ErrorDetail,
+    JobResponse,
+    JobResult,
     PageText,
-    UploadResponse,
     error_responses,
     json_error_responses,
 )
+from rag.jobs import Job
 from rag.service import PolicyQA
 from rag.uploads import choose_doc_id
 
@@ -135,13 +139,20 @@ router.add_api_route("/{doc_id}/pdf", get_pdf, methods=["HEAD"], include_in_sche
 
 @admin_router.post(
     "",
-    response_model=UploadResponse,
-    status_code=201,
+    response_model=JobResponse,
+    status_code=202,
     responses={
-        200: {"model": UploadResponse, "description": "The same file was already ingested (unchanged)"},
-        **error_responses(400, 401, 403, 409, 413, 415, 422, 503),
+        202: {
+            "description": "Accepted: the file is saved and waits for its ingest. Poll the job "
+            "(`Location` header, or `url`) until its status is `succeeded` or `failed`",
+            "headers": {
+                "Location": {"description": "The job: /v1/jobs/{job_id}", "schema": {"type": "string"}}
+            },
+            "content": {"application/json": {"example": JOB_EXAMPLES["queued"]}},
+        },
+        **error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
     },
-    summary="Upload and ingest a PDF (admin)",
+    summary="Upload a PDF to be ingested (admin)",
 )
 def upload_document(
     request: Request,
@@ -164,28 +175,55 @@ def upload_document(
             "copy under a new id); by default such a copy is refused with 409 duplicate_document."
         ),
     ] = False,
-) -> UploadResponse:
-    """Save the PDF under the data folder and ingest it exactly as `policyqa ingest` would.
+) -> JobResponse:
+    """Save the PDF under the data folder; a background worker ingests it exactly as `policyqa ingest`
+    would, one upload at a time, while answers go on at their usual speed.
 
-    201 when the document was added or updated, 200 when the same file was already live.
-    A file that cannot be ingested (not a PDF, encrypted, corrupt, no pages, no text) is rejected
-    with its reason and leaves the index and the existing documents as they were. A file whose
-    bytes equal a live document's under another id is refused with 409 `duplicate_document`
-    (`details.duplicate_of` names that document) unless `allow_duplicate` is true.
+    202 with the job (`Location: /v1/jobs/{job_id}`) once the file is saved. Refused at once: a file
+    past the size limit (413), not a PDF (415), empty or with a bad id (422), a copy of a live
+    document under another id (409 `duplicate_document`, `details.duplicate_of`; unless
+    `allow_duplicate` is true), and a full queue (429 `upload_queue_full`, with `Retry-After`).
+    What only the ingest finds (encrypted, corrupt, no text, past an ingest limit) fails the job
+    with the same code; the index and the existing documents then stay as they were.
     """
     chosen = choose_doc_id(doc_id, file.filename)
-    report, result = service.upload(file.file, chosen, allow_duplicate=allow_duplicate)
-    if result.status == "unchanged":
-        response.status_code = 200
-    record = _record(service, chosen)
-    data = report.to_dict()
-    return UploadResponse(
-        doc_id=chosen,
-        status=result.status,
-        document=_info(request, record),
-        summary=data["summary"],
-        files=data["files"],
-        timings_s=data["timings_s"],
+    job = service.submit_upload(file.file, chosen, allow_duplicate=allow_duplicate)
+    body = job_response(request, service, job)
+    response.headers["Location"] = body.url
+    return body
+
+
+def job_response(request: Request, service: PolicyQA, job: Job) -> JobResponse:
+    """A job as the API shows it; read once, so its fields agree with each other."""
+    status, result, report, error = job.status, job.result, job.report, job.error
+    fields: dict[str, Any] = {}
+    if status == "succeeded" and result is not None and report is not None:
+        record = service.store.snapshot().documents.get(job.doc_id)
+        data = report.to_dict()
+        fields.update(
+            result=JobResult(
+                status=result.status, pages=result.pages, chunks=result.chunks, seconds=result.seconds
+            ),
+            document=_info(request, record) if record is not None else None,
+            summary=data["summary"],
+            files=data["files"],
+            timings_s=data["timings_s"],
+        )
+    if status == "failed" and error is not None:
+        fields["error"] = ErrorDetail(code=error.code, message=error.public_message(), details=error.details)
+    return JobResponse.model_validate(
+        {
+            "job_id": job.id,
+            "doc_id": job.doc_id,
+            "status": status,
+            "phase": job.phase if status == "running" else None,
+            "url": f"{request.scope.get('root_path', '')}/v1/jobs/{job.id}",
+            "queue_position": service.jobs.position(job) if status == "queued" else None,
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+            **fields,
+        }
     )
 
 
