@@ -16,23 +16,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.store import RegistrySnapshot, Store
-from rag.retrieval import KeywordIndex, _KeywordState
+from rag.retrieval import KeywordIndex, KeywordState, build_keyword_state
 
 
 class SwitchingKeywordIndex(KeywordIndex):
     def __init__(self, store: Store):
         super().__init__(store)
-        self._next: _KeywordState | None = None
-        self._previous: _KeywordState | None = None
+        self._next: KeywordState | None = None
+        self._previous: KeywordState | None = None
 
-    def prepare(self, snap: RegistrySnapshot) -> _KeywordState:
+    def prepare(self, snap: RegistrySnapshot) -> KeywordState:
         """Build the state for ``snap`` (a registry about to be committed) without showing it yet."""
-        shadow = KeywordIndex(self._store)
-        shadow._state = self._state  # the generations held are reused; only new ones are read
-        self._next = shadow.refresh(snap)
+        self._next = build_keyword_state(self._store, snap, held=self._state)
         return self._next
 
-    def refresh(self, snap: RegistrySnapshot | None = None) -> _KeywordState:
+    def refresh(self, snap: RegistrySnapshot | None = None) -> KeywordState:
         snap = snap or self._store.snapshot()
         state = self._state
         if state.revision == snap.revision:
@@ -54,7 +52,7 @@ class SwitchingKeywordIndex(KeywordIndex):
             self._previous = state
         return built
 
-    def _install(self, new: _KeywordState) -> _KeywordState:
+    def _install(self, new: KeywordState) -> KeywordState:
         if self._next is not None and self._next.by_gen is new.by_gen:
             self._next = None
         self._previous, self._state = self._state, new

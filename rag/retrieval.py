@@ -58,7 +58,10 @@ class RankedChunk:
 
 
 @dataclass
-class _KeywordState:
+class KeywordState:
+    """One revision's keyword index, replaced whole and never changed after it is shown, so a
+    reader holding it sees one consistent index while the next is built."""
+
     revision: str | None = None
     chunks: list[StoredChunk] = field(default_factory=list)
     by_id: dict[str, StoredChunk] = field(default_factory=dict)
@@ -69,15 +72,42 @@ class _KeywordState:
     page_tokens: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
 
 
+def build_keyword_state(store: Store, snap: RegistrySnapshot, held: KeywordState) -> KeywordState:
+    """The keyword index of ``snap``'s live generations; those ``held`` already has are reused,
+    only new ones are read from the store."""
+    live = {d.gen for d in snap.documents.values()}
+    by_gen = {g: c for g, c in held.by_gen.items() if g in live}
+    for gen in live - by_gen.keys():
+        by_gen[gen] = store.chunks_of_generation(gen)
+    chunks = [c for gen in sorted(by_gen) for c in by_gen[gen]]
+    new = KeywordState(
+        revision=snap.revision, chunks=chunks, by_gen=by_gen, by_id={c.chunk_id: c for c in chunks}
+    )
+    corpus = [c.meta.tokens.split() for c in chunks]
+    if chunks:
+        new.bm25 = bm25s.BM25()
+        new.bm25.index([toks or [""] for toks in corpus], show_progress=False)
+        df = Counter(t for toks in corpus for t in set(toks))
+        n = len(corpus)
+        new.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        doc_ids = np.array([c.doc_id for c in chunks])
+        new.doc_index = {d: np.flatnonzero(doc_ids == d) for d in np.unique(doc_ids)}
+        page_tokens: dict[tuple[str, int], set[str]] = {}
+        for chunk, toks in zip(chunks, corpus):
+            page_tokens.setdefault((chunk.doc_id, chunk.page), set()).update(toks)
+        new.page_tokens = {key: frozenset(toks) for key, toks in page_tokens.items()}
+    return new
+
+
 class KeywordIndex:
     """BM25 over the token lists stored with each chunk at ingest time."""
 
     def __init__(self, store: Store):
         self._store = store
-        self._state = _KeywordState()
+        self._state = KeywordState()
         self._lock = threading.Lock()
 
-    def refresh(self, snap: RegistrySnapshot | None = None) -> _KeywordState:
+    def refresh(self, snap: RegistrySnapshot | None = None) -> KeywordState:
         snap = snap or self._store.snapshot()
         state = self._state
         if state.revision == snap.revision:
@@ -85,27 +115,7 @@ class KeywordIndex:
         with self._lock:
             if self._state.revision == snap.revision:
                 return self._state
-            live = {d.gen for d in snap.documents.values()}
-            by_gen = {g: c for g, c in self._state.by_gen.items() if g in live}
-            for gen in live - by_gen.keys():
-                by_gen[gen] = self._store.chunks_of_generation(gen)
-            chunks = [c for gen in sorted(by_gen) for c in by_gen[gen]]
-            new = _KeywordState(
-                revision=snap.revision, chunks=chunks, by_gen=by_gen, by_id={c.chunk_id: c for c in chunks}
-            )
-            corpus = [c.meta.tokens.split() for c in chunks]
-            if chunks:
-                new.bm25 = bm25s.BM25()
-                new.bm25.index([toks or [""] for toks in corpus], show_progress=False)
-                df = Counter(t for toks in corpus for t in set(toks))
-                n = len(corpus)
-                new.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-                doc_ids = np.array([c.doc_id for c in chunks])
-                new.doc_index = {d: np.flatnonzero(doc_ids == d) for d in np.unique(doc_ids)}
-                page_tokens: dict[tuple[str, int], set[str]] = {}
-                for chunk, toks in zip(chunks, corpus):
-                    page_tokens.setdefault((chunk.doc_id, chunk.page), set()).update(toks)
-                new.page_tokens = {key: frozenset(toks) for key, toks in page_tokens.items()}
+            new = build_keyword_state(self._store, snap, held=self._state)
             self._state = new
             return new
 
