@@ -114,12 +114,22 @@ _GENERIC_COUNTERS = frozenset("件個種点品")
 # Counters a document may use for the same things: companies are counted as 社 or 事業者, people as 人 or 名.
 _SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)"}
 _MONTHS = r"(?:か月|カ月|ヶ月)"
+MONEY = "円"
+_ASKED_MONEY = re.compile(
+    r"いくら|金額|総額|予算額|費用|手数料|料金|価格|"
+    r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding)\b"
+)
+_CURRENCY = r"(?:円|ドル|ユーロ|ポンド|ウォン|元)"
 
 
 def asked_unit(question: str) -> str | None:
-    """The unit a 「何＋単位」 question asks its figure in (in the matching form), if any."""
+    """The unit a 「何＋単位」 question asks its figure in (in the matching form), if any; 円 for a
+    question that asks an amount of money (いくら, 手数料, "what is the budget"), which a line in
+    any currency answers."""
     m = _ASKED_UNIT.search(normalize(question))
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    return MONEY if _ASKED_MONEY.search(normalize(question, keep_spaces=True)) else None
 
 
 def states_unit(text: str, unit: str) -> bool:
@@ -133,7 +143,9 @@ def states_unit(text: str, unit: str) -> bool:
         pattern = _COUNTRIES
     elif unit in ("か月", "カ月", "ヶ月"):
         pattern = _MONTHS
-    number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)?\s*"
+    elif unit == MONEY:
+        pattern = _CURRENCY
+    number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)*\s*"
     return bool(re.search(number + pattern, normalize(text)))
 
 

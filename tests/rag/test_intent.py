@@ -71,6 +71,9 @@ def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count
         ("電子船荷証券記録の訂正って、試案で何かルール作るの？", None),  # 何か: something
         ("市場関係者は銅のことを何て言ってる？", None),
         ("日本は世界から何年遅れていると言われている？", None),  # a year or a span: not a unit to check
+        ("MF登録申請の手数料はいくら？", "円"),  # an amount of money
+        ("What is the budget of the Digital Agency?", "円"),
+        ("How much did the ground move at the Wajima station?", None),  # how much, but no money
     ],
 )
 def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None) -> None:
@@ -89,6 +92,9 @@ def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None)
         ("主な原材料のヨウ素は、日本は世界第2位の産出量（シェア30%）。", "トン", False),
         ("12か国が参加", "か国", True),
         ("12カ国が参加", "か国", True),
+        ("令和6年度予算額 | 872百万円", "円", True),  # 百万円: more than one multiplier
+        ("年間約8,000億ユーロの追加投資", "円", True),  # an amount in any currency
+        ("令和6年度予算で措置", "円", False),  # a budget named, no amount
     ],
 )
 def test_a_text_states_a_figure_in_the_unit(text: str, unit: str, states: bool) -> None:
