@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from core.text import Unit, normalize, split_units
+from rag.answerability import unknown_asked_thing
 from rag.coverage import Coverage, TermGroup
 from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
@@ -87,12 +88,14 @@ class ExtractiveComposer:
         idf: Callable[[str], float],
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
         *,
+        known: Callable[[str], bool] | None = None,
         max_pages: int = 4,
     ):
         self._tokens = tokens
         self._query_groups = query_groups
         self._idf = idf
         self._unit_similarity = unit_similarity
+        self._known = known
         self._max_pages = max_pages
 
     # -------------------------------------------------------------- scoring
@@ -174,6 +177,8 @@ class ExtractiveComposer:
         confidence = self._confidence(best, dense_top, intent)
         if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
             confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
+        if self._known is not None and unknown_asked_thing(question, intent, self._tokens, self._known):
+            confidence = 0.0  # 「…の罰則は？」 where no document ever writes 罰則
         return Composition(evidence, confidence)
 
     def _pages(

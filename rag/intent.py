@@ -56,7 +56,7 @@ _WANT_NUMBER = re.compile(
     r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
     r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
 )
-_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|when|what year|what date|which year")
+_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|日付|日にち|when|what year|what date|which year")
 # Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
 _WANT_LIST = re.compile(
     r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"

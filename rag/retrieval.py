@@ -119,6 +119,10 @@ class KeywordIndex:
             self._state = new
             return new
 
+    def knows(self, token: str) -> bool:
+        """Does any indexed chunk hold the token?"""
+        return token in self._state.idf
+
     def idf(self, token: str) -> float:
         """Rarity of a token in the corpus; unseen tokens count as rare."""
         state = self._state

@@ -88,6 +88,7 @@ class PolicyQA:
             self.retriever.query_groups,
             self.retriever.keyword.idf,
             self._unit_similarity,
+            known=self.retriever.keyword.knows,
         )
         self._llm = None
         self.uploads = Uploads(settings, self.store, self._ingest)

@@ -1,0 +1,49 @@
+import pytest
+
+from rag.answerability import asked_thing, unknown_asked_thing
+from rag.intent import question_intent
+
+VOCABULARY = {"経済", "安全", "保障", "推進", "法", "経済安全保障推進法", "違反", "関税", "相互", "相互関税"}
+
+
+def _tokens(text: str) -> list[str]:
+    # a fake tokenizer: the words of the vocabulary, plus the ones these tests ask about
+    words = sorted(VOCABULARY | {"罰則", "税率", "グラフ", "戦略", "ステップ", "日付"}, key=len, reverse=True)
+    return [w for w in words if w in text]
+
+
+def _unknown(question: str) -> str | None:
+    return unknown_asked_thing(question, question_intent(question), _tokens, VOCABULARY.__contains__)
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("経済安全保障推進法に違反した場合の罰則ってどうなってる？", "罰則"),
+        ("2025年4月に米国が発表した日本に対する相互関税の税率は？", "税率"),
+        ("N-netってどこに整備するもの？", "N-net"),
+    ],
+)
+def test_the_asked_thing_is_the_head_of_the_topic(question: str, thing: str) -> None:
+    assert asked_thing(question) == thing
+
+
+def test_a_question_about_something_no_document_names_is_unanswerable() -> None:
+    assert _unknown("経済安全保障推進法に違反した場合の罰則ってどうなってる？") == "罰則"
+    assert _unknown("相互関税の税率は？") == "税率"
+
+
+def test_a_question_about_something_the_documents_name_is_left_to_the_evidence() -> None:
+    assert _unknown("経済安全保障推進法の違反は？") is None
+    assert _unknown("相互関税は？") is None
+
+
+def test_the_form_of_an_answer_is_not_its_content() -> None:
+    # documents number their steps and show their graphs without writing ステップ or グラフ
+    assert _unknown("基本戦略の3つのステップは？") is None
+    assert _unknown("生産能力比率のグラフは何のデータに基づいている？") is None
+    assert _unknown("日米首脳共同声明の日付は？") is None
+
+
+def test_english_questions_are_not_judged_by_japanese_words() -> None:
+    assert _unknown("What are the penalties under the Economic Security Promotion Act?") is None
