@@ -177,8 +177,14 @@ class ExtractiveComposer:
         confidence = self._confidence(best, dense_top, intent)
         if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
             confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
-        if self._known is not None and unknown_asked_thing(question, intent, self._tokens, self._known):
-            confidence = 0.0  # 「…の罰則は？」 where no document ever writes 罰則
+        # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
+        # own (「担当は？」) are often not the documents' words, and its topic carries the question.
+        if (
+            topic is None
+            and self._known is not None
+            and unknown_asked_thing(question, intent, self._tokens, self._known)
+        ):
+            confidence = 0.0
         return Composition(evidence, confidence)
 
     def _pages(

@@ -107,7 +107,7 @@ def _row(name: str, latency: dict, requests: int, errors: int) -> str:
     )
 
 
-def test_answers_keep_their_latency_during_an_upload(deck_settings, pdf_font, tmp_path):
+def test_answers_keep_their_latency_during_an_upload(deck_settings, pdf_font, tmp_path, capsys):
     started = time.perf_counter()
     big = write_long_pdf(tmp_path / "long.pdf", PAGES, pdf_font)
     generated_s = time.perf_counter() - started
@@ -173,24 +173,29 @@ def test_answers_keep_their_latency_during_an_upload(deck_settings, pdf_font, tm
     }
     out = tmp_path / "upload-latency.json"
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(
-        f"\n{CLIENTS} clients on POST /v1/answer; upload of {PAGES} pages ({job['result']['chunks']} chunks, "
-        f"{size_mb:.1f} MB) ingested in {during.seconds:.1f} s; stages {job['timings_s']}\n"
-        "| phase            | requests | errors | p50 (ms) | p95 (ms) | max (ms) |\n"
-        "|------------------|----------|--------|----------|----------|----------|\n"
-        + _row("no upload", baseline.latency, baseline.requests, baseline.errors)
-        + "\n"
-        + _row("during upload", during.latency, during.requests, during.errors)
-        + "".join(
-            "\n" + _row(f"  {row['phase']} {row['seconds']:.0f} s", row, row["n"], 0)
-            for row in figures["phases"]
+    with capsys.disabled():  # the figures belong in the run's log, also under -q
+        print(
+            f"\n{CLIENTS} clients on POST /v1/answer; upload of {PAGES} pages ({job['result']['chunks']} chunks, "
+            f"{size_mb:.1f} MB) ingested in {during.seconds:.1f} s; stages {job['timings_s']}\n"
+            "| phase            | requests | errors | p50 (ms) | p95 (ms) | max (ms) |\n"
+            "|------------------|----------|--------|----------|----------|----------|\n"
+            + _row("no upload", baseline.latency, baseline.requests, baseline.errors)
+            + "\n"
+            + _row("during upload", during.latency, during.requests, during.errors)
+            + "".join(
+                "\n" + _row(f"  {row['phase']} {row['seconds']:.0f} s", row, row["n"], 0)
+                for row in figures["phases"]
+            )
+            + f"\np95 ratio (during / no upload): {ratio:.2f} (target ≤ 1.5)\nfigures: {out}\n"
+            + "p95 per 10 s during the upload (ms): "
+            + " ".join(
+                f"{row['from_s']}s:{row['p95_ms']:.0f}" for row in figures["timeline"]["during upload"]
+            )
+            + f"\nslowest requests: {json.dumps(figures['slowest'])}\n"
+            + json.dumps(
+                {k: figures[k] for k in ("baseline", "during_upload", "p95_ratio")}, ensure_ascii=False
+            )
         )
-        + f"\np95 ratio (during / no upload): {ratio:.2f} (target ≤ 1.5)\nfigures: {out}\n"
-        + "p95 per 10 s during the upload (ms): "
-        + " ".join(f"{row['from_s']}s:{row['p95_ms']:.0f}" for row in figures["timeline"]["during upload"])
-        + f"\nslowest requests: {json.dumps(figures['slowest'])}\n"
-        + json.dumps({k: figures[k] for k in ("baseline", "during_upload", "p95_ratio")}, ensure_ascii=False)
-    )
     assert baseline.errors == 0, baseline.error_samples
     assert during.errors == 0, during.error_samples
     assert during.requests > CLIENTS, "too few answers during the upload to measure anything"

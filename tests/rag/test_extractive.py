@@ -151,7 +151,6 @@ def test_a_question_asking_a_figure_in_a_unit_is_not_answered_by_lines_without_o
         assert (composition.confidence > 0) is answered, (question, composition.confidence)
 
 
-
 def test_a_question_about_a_thing_no_document_names_has_no_confidence() -> None:
     """「ヨウ素の罰則は？」 matches the iodine page well, but nothing in the index is a 罰則: the
     composer's evidence stands, its confidence is 0, so the service refuses."""
@@ -162,6 +161,10 @@ def test_a_question_about_a_thing_no_document_names_has_no_confidence() -> None:
     answered = knowing.compose("ヨウ素の産出量は？", pages, lambda doc, page: IODINE_PAGE)
     assert refused.evidence and refused.confidence == 0.0
     assert answered.confidence > 0.0
+    # a follow-up's own words need not be the documents' (「担当は？」): its topic carries it
+    follow_up = knowing.compose("罰則は？", pages, lambda doc, page: IODINE_PAGE, topic="ヨウ素")
+    assert follow_up.confidence > 0.0
+
 
 NNET_PAGE = (
     "地震に関する調査研究\n"
