@@ -30,26 +30,18 @@ class SwitchingKeywordIndex(KeywordIndex):
         self._next = build_keyword_state(self._store, snap, held=self._state)
         return self._next
 
-    def refresh(self, snap: RegistrySnapshot | None = None) -> KeywordState:
-        snap = snap or self._store.snapshot()
+    def _update(self, snap: RegistrySnapshot) -> KeywordState:
         state = self._state
-        if state.revision == snap.revision:
-            return state
-        with self._lock:
-            state = self._state
-            if state.revision == snap.revision:
-                return state
-            if self._previous is not None and self._previous.revision == snap.revision:
-                return self._previous
-            live = {d.gen for d in snap.documents.values()}
-            # The prepared state, or the one held, when it indexes exactly the live generations:
-            # under this revision (the commit's, or a later one that only dropped markers).
-            for held in (self._next, state):
-                if held is not None and held.revision is not None and set(held.by_gen) == live:
-                    return self._install(replace(held, revision=snap.revision))
-        built = super().refresh(snap)
-        if built is not state:
-            self._previous = state
+        if self._previous is not None and self._previous.revision == snap.revision:
+            return self._previous
+        live = {d.gen for d in snap.documents.values()}
+        # The prepared state, or the one held, when it indexes exactly the live generations:
+        # under this revision (the commit's, or a later one that only dropped markers).
+        for held in (self._next, state):
+            if held is not None and held.revision is not None and set(held.by_gen) == live:
+                return self._install(replace(held, revision=snap.revision))
+        built = super()._update(snap)
+        self._previous = state
         return built
 
     def _install(self, new: KeywordState) -> KeywordState:

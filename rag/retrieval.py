@@ -115,9 +115,12 @@ class KeywordIndex:
         with self._lock:
             if self._state.revision == snap.revision:
                 return self._state
-            new = build_keyword_state(self._store, snap, held=self._state)
-            self._state = new
-            return new
+            return self._update(snap)
+
+    def _update(self, snap: RegistrySnapshot) -> KeywordState:
+        """Under the lock, for a revision other than the one held: the state to read it with."""
+        self._state = build_keyword_state(self._store, snap, held=self._state)
+        return self._state
 
     def knows(self, token: str) -> bool:
         """Does any indexed chunk hold the token?"""
