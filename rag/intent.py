@@ -15,7 +15,9 @@ from rag.lists import OUTLINE_RE
 MAX_LIST_ITEMS = 20
 
 DIGIT_RE = re.compile(r"\d")
-DATE_RE = re.compile(r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}")
+DATE_RE = re.compile(
+    r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])"
+)
 _KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _EN_NUM = {
     w: i
@@ -53,10 +55,15 @@ _COUNT_EN = re.compile(
 )
 _WANT_NUMBER = re.compile(
     r"いくら|何円|金額|規模|効果|どのくらい|どれくらい|どの程度|何%|何％|割合|シェア|比率|何人|何社|何件|何倍|何兆|何億|"
-    r"何万|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
+    r"何万|何年(?:間|遅れ|後|前|ぶり|分)|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
     r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
 )
-_WANT_DATE = re.compile(r"いつ|何年|何月|時期|年月日|日付|日にち|when|what year|what date|which year")
+# 「何年遅れ」「何年間」 ask a length of time (「何日付与」 a number of days), and a sentence-opening "When the government shares …,"
+# is no question about a date: only "when was / when did …" is.
+_WANT_DATE = re.compile(
+    r"いつ|何年(?!間|遅れ|後|前|ぶり|分)|何月|時期|年月日|日付(?!与)|日にち|"
+    r"\bwhen (?:was|were|is|are|did|does|do|will|would|has|have|can|should|must)\b|what year|what date|which year"
+)
 # Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
 _WANT_LIST = re.compile(
     r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"

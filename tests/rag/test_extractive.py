@@ -183,3 +183,48 @@ def test_a_follow_up_whose_own_words_are_not_on_the_pages_is_answered_from_its_t
     assert composition.evidence[0].lines[0].startswith("文部科学省においては")
     alone = composer().compose("担当は？", pages, lambda doc, page: NNET_PAGE)
     assert not alone.evidence[0].lines[0].startswith("文部科学省においては")
+
+
+UNDATED_PAGE = "経済安全保障推進法\n特定重要物資の安定的な供給の確保に関する制度を創設する。"
+DATED_PAGE = "経済安全保障推進法\n基幹インフラ役務の安定的な提供の確保に関する制度は2024年5月17日に施行。"
+
+
+def test_a_when_question_answered_by_lines_without_a_date_has_no_confidence() -> None:
+    """「…はいつ創設された？」 whose lines name the scheme but give no date is not answered; the
+    same question over a page that dates the scheme is."""
+    question = "安定的な供給の確保に関する制度はいつ創設された？"
+    undated = composer().compose(question, [ranked(16, UNDATED_PAGE)], lambda d, p: UNDATED_PAGE)
+    dated = composer().compose(question, [ranked(17, DATED_PAGE)], lambda d, p: DATED_PAGE)
+    assert undated.evidence and undated.confidence == 0.0
+    assert "2024年5月17日" in dated.evidence[0].quote and dated.confidence > 0.0
+
+
+ITEMS_PAGE = (
+    "（20）基幹的広域防災拠点の管理等\n"
+    "国土交通省においては、首都直下地震や南海トラフ地震等の大規模災害発生時に広域的な災害応急対策を"
+    "円滑に実施できるよう、基幹的広域防災拠点を適切に維持管理するとともに、緊急物資輸送等の訓練を実施する。\n"
+    "令和6年度予算額 | 136百万円\n"
+    "令和5年度予算額 | 122\n"
+    "\n"
+    "（21）「道の駅」の防災機能の強化\n"
+    "国土交通省においては、災害時に地域の避難所等となる「道の駅」や広域的な復旧・復興活動拠点となる"
+    "「道の駅」の防災機能強化を図る。\n"
+    "（22）災害予防に関する融資\n"
+    "独立行政法人住宅金融支援機構等においては、「地すべり等防止法」による関連事業計画等に基づく住宅の移転等や、"
+    "地方公共団体が防災対策として実施する移転促進事業等を対象とした「地すべり等関連住宅融資」を実施する。"
+)
+
+
+def test_a_figure_of_the_previous_item_is_no_answer_for_the_asked_one() -> None:
+    """Item (21) has no budget row; the row above it is item (20)'s. Quoting it for (21) would
+    answer what the page does not say, so the answer has no confidence; (20)'s question is answered."""
+    pages = [ranked(17, ITEMS_PAGE)]
+    asked_21 = composer().compose(
+        "「道の駅」の防災機能の強化の令和6年度予算額はいくら？", pages, lambda d, p: ITEMS_PAGE
+    )
+    asked_20 = composer().compose(
+        "基幹的広域防災拠点の管理等の令和6年度予算額はいくら？", pages, lambda d, p: ITEMS_PAGE
+    )
+    assert any("136百万円" in e.quote for e in asked_21.evidence)  # the row is found, but not trusted
+    assert asked_21.confidence == 0.0
+    assert any("136百万円" in e.quote for e in asked_20.evidence) and asked_20.confidence > 0.0

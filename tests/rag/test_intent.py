@@ -46,6 +46,32 @@ def test_dates_and_figures_are_told_apart() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "wants_date", "wants_number"),
+    [
+        ("施行日はいつ？", True, False),
+        ("何年に策定された？", True, False),
+        ("日本の半導体産業は何年遅れている？", False, True),  # a length of time, not a date
+        ("何年間の計画？", False, True),
+        ("年次有給休暇は何日付与すればいい？", False, False),  # 日付与 is no 日付; 日 is its unit
+        ("When was the strategy adopted?", True, False),
+        # a sentence-opening "when" is no question about a date
+        ("When the government shares threat information, what must companies do?", False, False),
+    ],
+)
+def test_a_length_of_time_and_a_clause_opening_with_when_are_no_date_questions(
+    question: str, wants_date: bool, wants_number: bool
+) -> None:
+    intent = question_intent(question)
+    assert (intent.wants_date, intent.wants_number) == (wants_date, wants_number)
+
+
+def test_a_slide_date_without_a_year_is_a_date() -> None:
+    when = question_intent("いつ表明された？")
+    assert holds_asked_type("1/24総理施政方針演説で表明", when)  # the deck writes dates so
+    assert not holds_asked_type("手順1/2/3を実施", when)  # a run of slashes is no month/day
+
+
+@pytest.mark.parametrize(
     ("text", "count"),
     [
         ("- 12の特定重要物資※を指定。", 12),  # the deck, p.16
