@@ -25,7 +25,14 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
         if 1 < len(paragraph) <= RECORD_LINES and all(len(u.text) <= RECORD_LINE_CHARS for u in paragraph):
             first = paragraph[0]
             before = [u for u in units if u.end <= first.start]
-            if first.is_list_item and before and before[-1].line > 0 and is_heading(before[-1]):
+            if (
+                first.is_list_item
+                and outline_number(first.text) is None  # （21） heads its own item: no label borrowed
+                and before
+                and before[-1].line > 0
+                and is_heading(before[-1])
+                and " | " not in before[-1].text  # the previous item's table row is no label
+            ):
                 first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
             return first.start, paragraph[-1].end
     if is_heading(unit):

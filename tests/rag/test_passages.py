@@ -27,3 +27,14 @@ def test_a_heading_brings_the_lines_it_introduces() -> None:
     assert is_heading(units[0]) and not is_heading(units[1])
     start, end = passage(units, units[0])
     assert page[start:end] == "重要物資\n半導体、蓄電池、永久磁石などを指定した。"
+
+
+def test_bullets_bring_their_label_but_a_numbered_item_borrows_nothing_from_the_item_above() -> None:
+    bullets = "中国の輸出管理\n信頼できない実体リスト\n\n- 中国版のエンティティリスト\n- 2020年に導入"
+    units = split_units(bullets)
+    start, end = passage(units, units[2])
+    assert bullets[start:end].startswith("信頼できない実体リスト")
+    items = "（20）基幹的広域防災拠点\n令和5年度予算額 | 122\n\n（21）「道の駅」の防災機能の強化\n防災機能強化を図る。"
+    units = split_units(items)
+    start, end = passage(units, units[2])
+    assert items[start:end].startswith("（21）")
