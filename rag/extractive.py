@@ -29,7 +29,7 @@ from rag.intent import (
     stated_count,
     states_unit,
 )
-from rag.items import only_other_items_hold
+from rag.items import figure_of_another_item
 from rag.list_answer import best_list
 from rag.lists import outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
@@ -179,10 +179,15 @@ class ExtractiveComposer:
         if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
             confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
         if intent.wants_date and not any(
-            gives_asked_type(e.quote, replace(intent, wants_number=False), question) for e in evidence
+            gives_asked_type(e.quote, replace(intent, wants_number=False, unit=None), question)
+            for e in evidence
         ):
             confidence = 0.0  # 「施行日はいつ？」 answered by lines that give no date: not answered
-        if self._figure_of_another_item(evidence, candidates, intent, question):
+        units_of = {(c.page.doc_id, c.page.page): c.page.units for c in candidates}
+        asks_figure = intent.wants_number or intent.wants_date or intent.unit is not None
+        if asks_figure and figure_of_another_item(
+            evidence, units_of, lambda text: gives_asked_type(text, intent, question)
+        ):
             confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
         # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
         # own (「担当は？」) are often not the documents' words, and its topic carries the question.
@@ -311,7 +316,7 @@ class ExtractiveComposer:
         the figure usually stands right after it (an item's 予算額 rows, a record's 日付 line). The
         nearest following unit that holds the asked-for type, before the next numbered item, goes
         first."""
-        if not (intent.wants_number or intent.wants_date) or not evidence:
+        if not (intent.wants_number or intent.wants_date or intent.unit is not None) or not evidence:
             return
         if gives_asked_type(evidence[0].quote, intent, question):
             return
@@ -331,6 +336,17 @@ class ExtractiveComposer:
                     if len(row.text) > RECORD_LINE_CHARS or outline_number(row.text) is not None:
                         break
                     end = row.end
+                shown = next(
+                    (
+                        i
+                        for i, e in enumerate(evidence)
+                        if (e.doc_id, e.page) == (page.doc_id, page.page) and e.start <= unit.start < e.end
+                    ),
+                    None,
+                )
+                if shown is not None:  # already quoted further down: it answers, so it goes first
+                    evidence.insert(0, evidence.pop(shown))
+                    return
                 before = len(evidence)
                 if (
                     self._add_unit(evidence, seen, page, unit, score, span=(unit.start, end))
@@ -338,21 +354,6 @@ class ExtractiveComposer:
                 ):
                     evidence.insert(0, evidence.pop())
                 return
-
-    @staticmethod
-    def _figure_of_another_item(
-        evidence: list[Evidence], candidates: list[_Candidate], intent: QuestionIntent, question: str
-    ) -> bool:
-        if not (intent.wants_number or intent.wants_date) or not evidence:
-            return False
-        top = evidence[0]
-        if gives_asked_type(top.quote, intent, question):
-            return False
-        holding = [e for e in evidence if gives_asked_type(e.quote, intent, question)]
-        if any((e.doc_id, e.page) != (top.doc_id, top.page) for e in holding):
-            return False  # a figure on another page: no item structure tells whose it is
-        page = next(c.page for c in candidates if (c.page.doc_id, c.page.page) == (top.doc_id, top.page))
-        return only_other_items_hold(page.units, top.start, [(e.start, e.end) for e in holding])
 
     def _count_from_documents(
         self,

@@ -124,7 +124,7 @@ _MONTHS = r"(?:か月|カ月|ヶ月)"
 MONEY = "円"
 _ASKED_MONEY = re.compile(
     r"いくら|金額|総額|予算額|費用|手数料|料金|価格|"
-    r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding)\b"
+    r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding|allocation|allocated|appropriation)\b"
 )
 _CURRENCY = r"(?:円|ドル|ユーロ|ポンド|ウォン|元)"
 
@@ -210,4 +210,6 @@ def gives_asked_type(text: str, intent: QuestionIntent, question: str) -> bool:
     new_numbers = [n for n in _NUMBER_RE.findall(text) if n not in asked]
     if intent.wants_date and DATE_RE.search(text) and new_numbers:
         return True
+    if intent.unit is not None:  # 「何トン？」「いくら？」: only a figure in that unit (any currency) answers
+        return bool(new_numbers) and states_unit(text, intent.unit)
     return intent.wants_number and bool(new_numbers)

@@ -12,9 +12,10 @@ an answer the page does not give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from core.text import Unit
+from rag.evidence import Evidence
 from rag.lists import outline_number
 
 
@@ -43,3 +44,21 @@ def only_other_items_hold(units: Sequence[Unit], asked_at: int, holding: Sequenc
     if asked is None or not holding:
         return False
     return all(end <= asked[0] or start >= asked[1] for start, end in holding)
+
+
+def figure_of_another_item(
+    evidence: Sequence[Evidence],
+    page_units: Mapping[tuple[str, int], Sequence[Unit]],
+    gives: Callable[[str], bool],
+) -> bool:
+    """Is every quoted figure (``gives``: the quote states what is asked) from another numbered item
+    of the page the first quote stands on? A figure on another page is left alone: no item
+    structure tells whose it is."""
+    if not evidence or gives(evidence[0].quote):
+        return False
+    top = evidence[0]
+    holding = [e for e in evidence if gives(e.quote)]
+    if any((e.doc_id, e.page) != (top.doc_id, top.page) for e in holding):
+        return False
+    units = page_units.get((top.doc_id, top.page), ())
+    return only_other_items_hold(units, top.start, [(e.start, e.end) for e in holding])

@@ -228,3 +228,21 @@ def test_a_figure_of_the_previous_item_is_no_answer_for_the_asked_one() -> None:
     assert any("136百万円" in e.quote for e in asked_21.evidence)  # the row is found, but not trusted
     assert asked_21.confidence == 0.0
     assert any("136百万円" in e.quote for e in asked_20.evidence) and asked_20.confidence > 0.0
+
+
+VOLCANO_PAGE = (
+    "（1）火山調査研究推進本部\n"
+    "文部科学省においては、令和5年6月に改正された活動火山対策特別措置法（昭和48年法律第61号）に基づき、"
+    "令和6年4月に設置される火山調査研究推進本部の着実な運営や、活動的火山の基盤調査を行う。\n"
+    "令和6年度予算額 | 350百万円\n"
+    "\n"
+    "（2）火山の機動観測体制の構築\n"
+    "文部科学省においては、火山噴火時など機動的な観測を行う。"
+)
+
+
+def test_how_much_is_answered_by_the_budget_row_not_by_the_dates_of_the_paragraph_above() -> None:
+    question = "火山調査研究推進本部の令和6年度の予算はいくら？"
+    composition = composer().compose(question, [ranked(9, VOLCANO_PAGE)], lambda d, p: VOLCANO_PAGE)
+    assert composition.evidence[0].lines[0] == "令和6年度予算額 | 350百万円"
+    assert composition.confidence > 0.0

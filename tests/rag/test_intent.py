@@ -125,3 +125,18 @@ def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None)
 )
 def test_a_text_states_a_figure_in_the_unit(text: str, unit: str, states: bool) -> None:
     assert states_unit(text, unit) is states
+
+
+def test_a_question_asking_an_amount_is_answered_by_a_figure_in_a_currency_not_by_a_date() -> None:
+    """The paragraph of a budget item names its law and dates (令和5年6月, 第61号); only the 予算額 row
+    below it answers 「いくら？」 or "what is the allocation"."""
+    for question in (
+        "火山調査研究推進本部の予算はいくら？",
+        "What's the FY2024 allocation for the volcano HQ?",
+    ):
+        intent = question_intent(question)
+        assert intent.unit == "円", question
+        assert not gives_asked_type(
+            "令和5年6月に改正された法律（昭和48年法律第61号）に基づき", intent, question
+        )
+        assert gives_asked_type("令和6年度予算額 | 350百万円", intent, question)
