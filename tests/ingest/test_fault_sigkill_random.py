@@ -108,6 +108,15 @@ def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
     live = stored_versions(_fresh_view(settings, embedder, [QUERY]), versions)
     assert live == current
 
+    # How long an ordinary update run takes on this machine: a kill "after the start" is drawn
+    # within it, so the kills land inside runs whether the machine is fast or slow.
+    current["kill-grid"] = versions.write("kill-grid")
+    timed = time.monotonic()
+    _ingest_cli(env_vars)
+    run_seconds = time.monotonic() - timed
+    live = stored_versions(_fresh_view(settings, embedder, [QUERY]), versions)
+    assert live == current
+
     kills = interrupted_updates = 0
     plan = []
     for trial in range(TRIALS):
@@ -120,7 +129,7 @@ def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
         # None: a delay after the start; otherwise a delay after the run's first write of that stage
         # (any write, the page records of a new generation, its chunks).
         stage = rng.choice([None, None, "any", "pages", "chunks", "chunks"])
-        delay = rng.uniform(0.5, 8.0) if stage is None else rng.uniform(0.0, 0.6)
+        delay = rng.uniform(0.05, 0.95) * run_seconds if stage is None else rng.uniform(0.0, 0.6)
         killed = _run_and_kill(env_vars, chroma, delay, stage)
         kills += killed
         plan.append((trial, stage or "start", round(delay, 2), killed))
@@ -137,7 +146,8 @@ def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
         live = now
 
     print(
-        f"\n{kills}/{TRIALS} runs killed before finishing, {interrupted_updates} updates interrupted; "
+        f"\nan update run takes {run_seconds:.1f} s; {kills}/{TRIALS} runs killed before finishing, "
+        f"{interrupted_updates} updates interrupted; "
         f"plan: {plan}"
     )
     assert kills >= TRIALS // 2, f"only {kills} kills landed before the runs finished: {plan}"
