@@ -15,6 +15,7 @@ from core.text import BULLET_RE, normalize
 SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
 LIST_ITEM_CHARS = 80  # longer marked lines are prose, not the items of an enumeration
 ENTRY_CHARS = 30
+ITEM_CONTINUATION = 2  # short lines right under a numbered item, in its paragraph, are part of it
 
 OUTLINE_RE = re.compile(
     r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))"
@@ -78,14 +79,29 @@ def list_candidates(text: str) -> list[ListCandidate]:
             continue
         style, expected = number[0], 2
         items = [lines[i][:3]]
+        heads = [line]
+        paragraph, continued = lines[i][3], 0
         for later in lines[i + 1 :]:
             n = outline_number(later[2])
             if n == (style, expected):
                 items.append(later[:3])
+                heads.append(later[2])
                 expected += 1
+                paragraph, continued = later[3], 0
             elif n == (style, 1):
                 break
-        if len(items) >= 2 and all(len(normalize(t)) <= LIST_ITEM_CHARS for _, _, t in items):
+            elif (
+                n is None
+                and later[3] == paragraph
+                and continued < ITEM_CONTINUATION
+                and len(normalize(later[2])) <= LIST_ITEM_CHARS
+            ):  # 「- ① リチウムイオン電池 / リチウム、コバルト…」: the item's own lines go with it
+                start = items[-1][0]
+                items[-1] = (start, later[1], text[start : later[1]])
+                continued += 1
+            else:
+                paragraph = -1  # other text stands between: nothing more belongs to this item
+        if len(items) >= 2 and all(len(normalize(t)) <= LIST_ITEM_CHARS for t in heads):
             candidates.append(ListCandidate(lines[i - 1][:3] if i > 0 else None, items, True))
     # Runs: consecutive short paragraphs, or consecutive marked lines.
     elements: list[tuple[bool, Span]] = []  # (is_item, span)

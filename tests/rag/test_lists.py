@@ -13,10 +13,25 @@ def test_outline_marks_are_read_with_their_style() -> None:
 
 
 def test_an_outline_in_order_is_a_list_even_with_lines_between_its_items() -> None:
-    page = "支援の柱\n① 供給網の強靱化\n説明の行\n② 技術の育成\n③ 国際連携"
+    page = "支援の柱\n① 供給網の強靱化\n\n図の注記\n\n② 技術の育成\n③ 国際連携"
     outline = next(c for c in list_candidates(page) if c.numbered and c.items[0][2].startswith("①"))
     assert [t for _, _, t in outline.items] == ["① 供給網の強靱化", "② 技術の育成", "③ 国際連携"]
     assert outline.header is not None and outline.header[2] == "支援の柱"
+
+
+def test_an_outline_item_keeps_the_short_lines_under_it() -> None:
+    """Each numbered item's minerals stand on the line below it; without them the list names two
+    parts and no mineral."""
+    page = (
+        "自動車電動化で必要となる鉱物\n\n① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト\n"
+        "② 駆動モーターレアース\n(ネオジム、ジスプロシウム)\n\n航空機"
+    )
+    outline = next(c for c in list_candidates(page) if c.numbered)
+    assert [t for _, _, t in outline.items] == [
+        "① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト",
+        "② 駆動モーターレアース\n(ネオジム、ジスプロシウム)",
+    ]
+    assert all(page[s:e] == t for s, e, t in outline.items)
 
 
 def test_a_run_of_bullets_is_a_list_and_spans_are_exact() -> None:
