@@ -19,6 +19,7 @@ JA_CHAR = f"[{_JA}]"
 _SENTENCE_END = "。！？!?"
 _LINE_START_MARK = r"[・\-－–—‐●○◆◇■□▪▶►✓✔※*＊]|[①-⑳]|[（(]?\d+[)）.．]"
 BULLET_RE = re.compile(rf"^\s*(?:{_LINE_START_MARK})")
+CELL_SEPARATOR = " | "  # between the cells of a table row kept as one line
 _JA_RE = re.compile(JA_CHAR)
 _SPACES_RE = re.compile(r"\s+")
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from core.text import CELL_SEPARATOR
+
 _SENTENCE_END = "。！？!?．"
 # A line that starts a new item: bullets, numbered and bracketed headings, notes.
 ITEM_START = re.compile(
@@ -297,7 +299,7 @@ def merge_rows(blocks: list[Block]) -> list[Block]:
             if same_top and right_of:
                 # Letter-spaced headings (「事 務 連 絡」) arrive a character at a time: one word.
                 spaced = len(block.text) <= 2 and len(cell_text(last)) <= 2 and block.x0 - cell.x1 <= 3 * em
-                joiner = " " if spaced else " | "
+                joiner = " " if spaced else CELL_SEPARATOR
                 rows[-1] = Block(last.lines + block.lines, f"{last.text}{joiner}{block.text}")
                 continue
         rows.append(block)
@@ -306,7 +308,7 @@ def merge_rows(blocks: list[Block]) -> list[Block]:
 
 def cell_text(row: Block) -> str:
     """The last cell of a row being built."""
-    return row.text.rsplit(" | ", 1)[-1].rsplit(" ", 1)[-1]
+    return row.text.rsplit(CELL_SEPARATOR, 1)[-1].rsplit(" ", 1)[-1]
 
 
 def page_title(blocks: list[Block], page_height: float) -> str:

@@ -183,10 +183,11 @@ class ExtractiveComposer:
             for e in evidence
         ):
             confidence = 0.0  # 「施行日はいつ？」 answered by lines that give no date: not answered
-        units_of = {(c.page.doc_id, c.page.page): c.page.units for c in candidates}
         asks_figure = intent.wants_number or intent.wants_date or intent.unit is not None
         if asks_figure and figure_of_another_item(
-            evidence, units_of, lambda text: gives_asked_type(text, intent, question)
+            evidence,
+            {(c.page.doc_id, c.page.page): c.page.units for c in candidates},
+            lambda text: gives_asked_type(text, intent, question),
         ):
             confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
         # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its

@@ -58,8 +58,8 @@ _WANT_NUMBER = re.compile(
     r"何万|何年(?:間|遅れ|後|前|ぶり|分)|いくつ|何か所|何カ所|何ヶ所|何基|何台|何本|何nm|予算|額|数は|人数|件数|"
     r"how much|how many|what share|percentage|percent|amount|number of|how large|how big|what size|budget|cost"
 )
-# 「何年遅れ」「何年間」 ask a length of time (「何日付与」 a number of days), and a sentence-opening "When the government shares …,"
-# is no question about a date: only "when was / when did …" is.
+# 「何年遅れ」「何年間」 ask a length of time (「何日付与」 a number of days), and a sentence-opening
+# "When the government shares …," is no question about a date: only "when was / when did …" is.
 _WANT_DATE = re.compile(
     r"いつ|何年(?!間|遅れ|後|前|ぶり|分)|何月|時期|年月日|日付(?!与)|日にち|"
     r"\bwhen (?:was|were|is|are|did|does|do|will|would|has|have|can|should|must)\b|what year|what date|which year"

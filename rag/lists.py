@@ -95,7 +95,7 @@ def list_candidates(text: str) -> list[ListCandidate]:
                 and later[3] == paragraph
                 and continued < ITEM_CONTINUATION
                 and len(normalize(later[2])) <= LIST_ITEM_CHARS
-            ):  # 「- ① リチウムイオン電池 / リチウム、コバルト…」: the item's own lines go with it
+            ):  # 「① リチウムイオン電池 / リチウム、コバルト…」: the item's own lines go with it
                 start = items[-1][0]
                 items[-1] = (start, later[1], text[start : later[1]])
                 continued += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.text import Unit, normalize
+from core.text import CELL_SEPARATOR, Unit, normalize
 from rag.lists import outline_number
 
 RECORD_LINES, RECORD_LINE_CHARS = 6, 90  # a paragraph of a few short lines is shown whole
@@ -31,7 +31,7 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
                 and before
                 and before[-1].line > 0
                 and is_heading(before[-1])
-                and " | " not in before[-1].text  # the previous item's table row is no label
+                and CELL_SEPARATOR not in before[-1].text  # the previous item's table row is no label
             ):
                 first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
             return first.start, paragraph[-1].end
