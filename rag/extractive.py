@@ -34,12 +34,14 @@ from rag.list_answer import best_list
 from rag.lists import outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
 from rag.retrieval import RankedChunk
+from rag.years import quoted_pages_name, years_named
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
 UNITS_TO_EMBED = 12
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
+W_OTHER_YEAR = 0.12  # a line naming only years the question does not ask about (chosen on tune)
 TYPE_MISS_FACTOR = 0.7
 
 
@@ -190,6 +192,8 @@ class ExtractiveComposer:
             lambda text: gives_asked_type(text, intent, question),
         ):
             confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
+        if asks_figure and intent.years and not quoted_pages_name(evidence, page_text, intent.years):
+            confidence = 0.0  # "FY2024 budget" answered from pages that speak of other years only
         # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
         # own (「担当は？」) are often not the documents' words, and its topic carries the question.
         if (
@@ -237,6 +241,9 @@ class ExtractiveComposer:
         prior = W_PAGE / page.rank + (W_CHUNK / chunk_rank if chunk_rank else 0.0)
         if holds_asked_type(unit.text, intent):
             prior += W_TYPE
+        named = years_named(unit.text) if intent.years else frozenset()
+        if named and not named & intent.years:
+            prior -= W_OTHER_YEAR  # the 令和5年度 row when 令和6年度 is asked
         return prior
 
     def _add_similarity(self, question: str, candidates: list[_Candidate]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.text import has_japanese, normalize
 from rag.lists import OUTLINE_RE
+from rag.years import years_named
 
 MAX_LIST_ITEMS = 20
 
@@ -83,6 +84,7 @@ class QuestionIntent:
     english: bool
     wants_source: bool = False  # where something comes from: source attributions are the answer
     unit: str | None = None  # 「何トン？」「何社？」「何GW？」: the unit the asked-for figure comes in
+    years: frozenset[int] = frozenset()  # 「令和6年度の予算」, "in FY2024": the years the question is about
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -109,6 +111,7 @@ def question_intent(question: str) -> QuestionIntent:
         english=not has_japanese(question),
         wants_source=bool(_WANT_SOURCE.search(q)),
         unit=asked_unit(q),
+        years=years_named(question),
     )
 
 

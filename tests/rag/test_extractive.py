@@ -246,3 +246,31 @@ def test_how_much_is_answered_by_the_budget_row_not_by_the_dates_of_the_paragrap
     composition = composer().compose(question, [ranked(9, VOLCANO_PAGE)], lambda d, p: VOLCANO_PAGE)
     assert composition.evidence[0].lines[0] == "令和6年度予算額 | 350百万円"
     assert composition.confidence > 0.0
+
+
+UN_BUDGET_PAGE = (
+    "（45）国際防災協力の推進\n"
+    "外務省においては、国連防災機関（UNDRR）への拠出等を行う。\n"
+    "令和5年度予算額 | 837百万円\n"
+    "令和6年度予算額 | 872百万円\n"
+)
+
+
+def test_a_figure_for_a_named_year_comes_from_the_line_of_that_year() -> None:
+    question = "国連防災機関への拠出の令和5年度の予算額は？"
+    composition = composer().compose(question, [ranked(76, UN_BUDGET_PAGE)], lambda d, p: UN_BUDGET_PAGE)
+    assert composition.evidence[0].lines[0] == "令和5年度予算額 | 837百万円"
+
+
+def test_a_figure_for_a_year_no_quoted_page_names_has_no_confidence() -> None:
+    """A 2025 budget asked of a page that gives the 令和5年度 and 令和6年度 budgets only: not answered.
+    The same question for 2024 (令和6年度) is."""
+    pages = [ranked(76, UN_BUDGET_PAGE)]
+    later = composer().compose(
+        "国連防災機関への拠出の2025年度の予算額は？", pages, lambda d, p: UN_BUDGET_PAGE
+    )
+    named = composer().compose(
+        "国連防災機関への拠出の2024年度の予算額は？", pages, lambda d, p: UN_BUDGET_PAGE
+    )
+    assert later.evidence and later.confidence == 0.0
+    assert "872百万円" in named.evidence[0].quote and named.confidence > 0.0

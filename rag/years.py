@@ -1,0 +1,42 @@
+"""The years a text names, whatever calendar it writes them in.
+
+Japanese documents date their figures by era and fiscal year (令和6年度予算額, 平成25年3月8日);
+staff and English readers ask by the Western year ("FY2024", 「2024年度の予算」). A question that names
+a year asks about that year: the 令和5年度 row of a budget table does not answer "FY2024", and a page
+that names no such year holds no figure for it. Both spellings are read here as one number, the
+Western year (a fiscal year as the year it starts in, the way 令和6年度 is 2024年度).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from core.text import normalize
+from rag.evidence import Evidence
+
+_ERA_START = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_ERA_YEAR = re.compile(r"(令和|平成|昭和)(元|\d{1,2})年")
+_WESTERN_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,]|%|万|億|兆|円|人|件|社|か所|カ所|ヶ所)")
+# A slide's 「24年9月1日施行」: a two-digit year, read as one only when a month follows it.
+_SHORT_YEAR = re.compile(r"(?<![\d.,])(?<!令和)(?<!平成)(?<!昭和)(\d{2})年\d{1,2}月")
+
+
+def years_named(text: str) -> frozenset[int]:
+    """The Western years of every year the text names: 令和6年度 → 2024, FY2024 → 2024."""
+    text = normalize(text)
+    years = {
+        _ERA_START[era] + (1 if number == "元" else int(number)) for era, number in _ERA_YEAR.findall(text)
+    }
+    years.update(int(y) for y in _WESTERN_YEAR.findall(text))
+    years.update(2000 + int(y) for y in _SHORT_YEAR.findall(text))
+    return frozenset(years)
+
+
+def quoted_pages_name(
+    evidence: Sequence[Evidence], page_text: Callable[[str, int], str | None], years: frozenset[int]
+) -> bool:
+    """Does a page the answer quotes name one of the years? Its title or a table header may carry
+    the year for the figure quoted below it, so the whole page counts, not only the quoted lines."""
+    cited = {(e.doc_id, e.page) for e in evidence}
+    return any(years & years_named(page_text(doc, page) or "") for doc, page in cited)
