@@ -3,6 +3,7 @@ with the lines it introduces."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from core.text import CELL_SEPARATOR, Unit, normalize
@@ -10,6 +11,12 @@ from rag.lists import outline_number
 
 RECORD_LINES, RECORD_LINE_CHARS = 6, 90  # a paragraph of a few short lines is shown whole
 HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this many following units
+# A line that opens by pointing back (「これに伴い、…」「⇒ …との指摘」) says what follows from the line
+# before it; alone, it gives a conclusion without its reason.
+_POINTS_BACK = re.compile(
+    r"^[-・•●◆■□○◇※\s]*(?:⇒|→|これに伴い|これにより|このため|そのため|このように|こうした中|こうした|"
+    r"その結果|したがって|従って|以上の|以上から|それにより|それに伴い)"
+)
 
 
 def is_heading(unit: Unit) -> bool:
@@ -19,7 +26,8 @@ def is_heading(unit: Unit) -> bool:
 
 def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
     """The span to show for a unit: a short paragraph is shown whole (a record such as
-    場所／内容 lines, or a caption with its source), and a heading brings the lines it introduces."""
+    場所／内容 lines, or a caption with its source), a line that points back brings the line it
+    follows from, and a heading brings the lines it introduces."""
     if unit.line > 0:
         paragraph = [u for u in units if u.paragraph == unit.paragraph]
         if 1 < len(paragraph) <= RECORD_LINES and all(len(u.text) <= RECORD_LINE_CHARS for u in paragraph):
@@ -35,6 +43,11 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
             ):
                 first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
             return first.start, paragraph[-1].end
+    if _POINTS_BACK.match(unit.text):
+        before = [u for u in units if u.end <= unit.start]
+        if before and before[-1].line > 0 and not is_heading(before[-1]):
+            line = [u for u in before if u.line == before[-1].line]  # the whole line it follows from
+            return line[0].start, unit.end
     if is_heading(unit):
         following = [u for u in units if u.start > unit.start]
         end, added = unit.end, 0

@@ -38,3 +38,34 @@ def test_bullets_bring_their_label_but_a_numbered_item_borrows_nothing_from_the_
     units = split_units(items)
     start, end = passage(units, units[2])
     assert items[start:end].startswith("（21）")
+
+
+def test_a_line_that_points_back_brings_the_line_it_follows_from() -> None:
+    """「これに伴い、…」 and 「⇒ …との指摘」 state a conclusion whose reason is the line before."""
+    page = (
+        "「産業・技術基盤」を巡る大国間競争時代\n\n"
+        "- 軍事専用技術が軍事的優位性を規定していた冷戦期と異なり、現在は半導体をはじめ民生技術が軍事能力の"
+        "向上に大きく貢献。この技術革新の担い手は官から民へ。量子、AI、バイオなど「重要新興技術」においては、"
+        "デュアルユースと民間主導の流れがさらに加速。\n"
+        "- これに伴い、経済と安全保障の境界線の区別が困難な時代へ突入。\n"
+        "- 各国とも、重要物資や技術の観点から、如何に自国が優位立つかが安全保障上の課題となっている。\n"
+        "特に巨大な国内市場を有する大国が、支援策と国境管理を強化し、投資、人材、更に、重要物資・技術の"
+        "「困い込み」を加速。\n"
+        "⇒ 市場関係者や有識者から「Copper is New Oil」との指摘。\n"
+        "- 一方で、ルールの現代化の遅れや執行能力の低下で、パワーベースの国家間競争を管理する仕組みが失われつつある。"
+    )
+    units = split_units(page)
+    following = next(u for u in units if "これに伴い" in u.text)
+    start, end = passage(units, following)
+    assert page[start:end].startswith("- 軍事専用技術が")  # the whole line, not its last sentence
+    assert page[start:end].endswith("困難な時代へ突入。")
+    arrow = next(u for u in units if u.text.startswith("⇒"))
+    start, _ = passage(units, arrow)
+    assert page[start:].startswith("特に巨大な")
+
+
+def test_a_line_that_points_back_to_a_heading_is_shown_alone() -> None:
+    page = "概要\n\nこのため、制度を創設した。"
+    units = split_units(page)
+    start, end = passage(units, units[1])
+    assert page[start:end] == "このため、制度を創設した。"
