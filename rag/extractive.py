@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 
 from core.text import Unit, normalize, split_units
 from rag.answerability import unknown_asked_thing
+from rag.confidence import evidence_confidence
 from rag.coverage import Coverage, TermGroup
 from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
 from rag.followups import topic_of
 from rag.intent import (
-    DATE_RE,
-    DIGIT_RE,
     QuestionIntent,
     gives_asked_type,
     holds_asked_type,
@@ -30,7 +29,7 @@ from rag.intent import (
     states_unit,
 )
 from rag.items import figure_of_another_item
-from rag.list_answer import best_list
+from rag.list_answer import best_list, list_headed_by, with_list
 from rag.lists import outline_number
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
 from rag.retrieval import RankedChunk
@@ -42,7 +41,6 @@ UNITS_TO_EMBED = 12
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
 W_OTHER_YEAR = 0.12  # a line naming only years the question does not ask about (chosen on tune)
-TYPE_MISS_FACTOR = 0.7
 
 
 @dataclass
@@ -75,10 +73,6 @@ class _Candidate:
         if len(normalize(self.unit.text)) < 6:
             value *= 0.5
         return value
-
-
-def _scale(value: float, low: float, high: float) -> float:
-    return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
 class ExtractiveComposer:
@@ -172,12 +166,14 @@ class ExtractiveComposer:
             if intent.wants_list:
                 block = best_list(every_page, lambda text: self._coverage(text, cover), intent)
                 if block is not None:
-                    inside = normalize(block.quote)
-                    evidence = [e for e in evidence if normalize(e.quote) not in inside]
-                    evidence.insert(1 if evidence else 0, block)
+                    evidence = with_list(evidence, block, 1 if evidence else 0)
+        if not (intent.wants_list or intent.wants_number or intent.wants_date or intent.unit is not None):
+            block = list_headed_by(best.page, best.unit.start, intent)  # its best line heads a list
+            if block is not None:
+                evidence = with_list(evidence, block, 0)
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
-        confidence = self._confidence(best, dense_top, intent)
+        confidence = evidence_confidence(best.ctx, best.similarity, best.unit.text, dense_top, intent)
         if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
             confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
         if intent.wants_date and not any(
@@ -257,21 +253,6 @@ class ExtractiveComposer:
 
     def _coverage(self, text: str, cover: Coverage) -> float:
         return cover(set(self._tokens(text)))
-
-    @staticmethod
-    def _confidence(best: _Candidate, dense_top: float, intent: QuestionIntent) -> float:
-        """Evidence strength in [0, 1]; the abstention threshold is calibrated on the eval set."""
-        dense_part = _scale(dense_top, 0.15, 0.65)
-        unit_part = _scale(best.similarity, 0.1, 0.6)
-        if intent.english:
-            conf = 0.5 * dense_part + 0.5 * unit_part
-        else:
-            conf = 0.5 * best.ctx + 0.25 * dense_part + 0.25 * unit_part
-        if (intent.wants_date and not DATE_RE.search(best.unit.text)) or (
-            intent.wants_number and not DIGIT_RE.search(best.unit.text)
-        ):
-            conf *= TYPE_MISS_FACTOR  # a "when"/"how much" question answered without a date or number
-        return conf
 
     # -------------------------------------------------------------- assembling
     @staticmethod

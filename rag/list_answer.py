@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.text import BULLET_RE
+from core.text import BULLET_RE, normalize
 from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
 from rag.intent import QuestionIntent
-from rag.lists import enumeration_quality, list_candidates
+from rag.lists import Span, enumeration_quality, list_candidates
 
 LIST_MIN_SCORE = 0.3
 MIN_ENUMERATION_QUALITY = 0.6
@@ -53,26 +53,52 @@ def best_list(pages: list[Page], coverage: Callable[[str], float], intent: Quest
                     continue
                 score *= quality
             if best is None or score > best[0]:
-                start = (header or items[0])[0]
-                end = items[-1][1]
-                lines = ((one_line(header[2]),) if header else ()) + tuple(
-                    one_line(t) if BULLET_RE.match(t) else "・" + one_line(t) for _, _, t in items
-                )
-                best = (
-                    score,
-                    Evidence(
-                        page.doc_id,
-                        page.doc_title,
-                        page.doc_date,
-                        page.page,
-                        start,
-                        end,
-                        page.text[start:end],
-                        lines,
-                        score,
-                        is_list=True,
-                    ),
-                )
+                best = (score, _list_evidence(page, header, items, score))
     if best is None or best[0] < LIST_MIN_SCORE:
         return None
     return best[1]
+
+
+def list_headed_by(page: Page, line_start: int, intent: QuestionIntent) -> Evidence | None:
+    """The list a page's line introduces, when that line is the header of one: 「EVの電動化に必要な鉱物
+    を教えて」 does not say it wants a list, but its best line 「自動車電動化で必要となる鉱物」 heads
+    ①②, and the items are the answer."""
+    for candidate in list_candidates(page.text):
+        header = candidate.header
+        if header is None or not header[0] <= line_start < header[1]:
+            continue
+        items = [item for item in candidate.items if intent.wants_source or not is_figure_note(item[2])]
+        if len(items) < 2 or not (
+            candidate.numbered or enumeration_quality(items) >= MIN_ENUMERATION_QUALITY
+        ):
+            continue
+        return _list_evidence(page, header, items, 0.0)
+    return None
+
+
+def _list_evidence(page: Page, header: Span | None, items: list[Span], score: float) -> Evidence:
+    start = (header or items[0])[0]
+    end = items[-1][1]
+    lines = ((one_line(header[2]),) if header else ()) + tuple(
+        one_line(t) if BULLET_RE.match(t) else "・" + one_line(t) for _, _, t in items
+    )
+    return Evidence(
+        page.doc_id,
+        page.doc_title,
+        page.doc_date,
+        page.page,
+        start,
+        end,
+        page.text[start:end],
+        lines,
+        score,
+        is_list=True,
+    )
+
+
+def with_list(evidence: list[Evidence], block: Evidence, at: int) -> list[Evidence]:
+    """The list placed at ``at``, and the passages it already holds left out."""
+    inside = normalize(block.quote)
+    kept = [e for e in evidence if normalize(e.quote) not in inside]
+    kept.insert(min(at, len(kept)), block)
+    return kept

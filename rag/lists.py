@@ -23,6 +23,10 @@ OUTLINE_RE = re.compile(
 
 Span = tuple[int, int, str]
 
+# 「- ① リチウムイオン電池」: a slide's bullet before an outline number. Read past it when finding a
+# list's items only; elsewhere (labels, numbered items) the bullet keeps a line from heading one.
+_BULLET_BEFORE_NUMBER = re.compile(r"^\s*[-・•]\s*(?=[①-⑳（(]|\d{1,2}[.．\s])")
+
 
 @dataclass(frozen=True)
 class ListCandidate:
@@ -69,12 +73,16 @@ def outline_number(line: str) -> tuple[str, int] | None:
     return "dot", int(m.group("dot"))
 
 
+def _item_number(line: str) -> tuple[str, int] | None:
+    return outline_number(_BULLET_BEFORE_NUMBER.sub("", line, count=1))
+
+
 def list_candidates(text: str) -> list[ListCandidate]:
     lines = page_lines(text)
     candidates: list[ListCandidate] = []
     # Outlines: ①, ②, ③ … in order, other lines may stand between them.
     for i, (_, _, line, _) in enumerate(lines):
-        number = outline_number(line)
+        number = _item_number(line)
         if number is None or number[1] != 1:
             continue
         style, expected = number[0], 2
@@ -82,7 +90,7 @@ def list_candidates(text: str) -> list[ListCandidate]:
         heads = [line]
         paragraph, continued = lines[i][3], 0
         for later in lines[i + 1 :]:
-            n = outline_number(later[2])
+            n = _item_number(later[2])
             if n == (style, expected):
                 items.append(later[:3])
                 heads.append(later[2])

@@ -274,3 +274,21 @@ def test_a_figure_for_a_year_no_quoted_page_names_has_no_confidence() -> None:
     )
     assert later.evidence and later.confidence == 0.0
     assert "872百万円" in named.evidence[0].quote and named.confidence > 0.0
+
+
+MINERALS_PAGE = (
+    "先端産業において重要性を増す多様な鉱物資源\n\n"
+    "- 鉱物資源は、多数の鉱種が存在し、それぞれの特性や市場規模・主要生産国・需要国等も多様。\n\n"
+    "自動車電動化で必要となる鉱物\n- ① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト\n"
+    "- ② 駆動モーターレアース\n(ネオジム、ジスプロシウム)\n\n航空機"
+)
+
+
+def test_a_question_whose_best_line_heads_a_list_is_answered_with_the_list() -> None:
+    """「…を教えて」 does not say it wants a list; its best line introduces ①②, so both items come."""
+    composition = composer().compose(
+        "EVの電動化に必要となる鉱物を教えて", [ranked(49, MINERALS_PAGE)], lambda d, p: MINERALS_PAGE
+    )
+    first = composition.evidence[0]
+    assert first.is_list and first.lines[0] == "自動車電動化で必要となる鉱物"
+    assert "(ネオジム、ジスプロシウム)" in first.quote

@@ -34,6 +34,19 @@ def test_an_outline_item_keeps_the_short_lines_under_it() -> None:
     assert all(page[s:e] == t for s, e, t in outline.items)
 
 
+def test_a_slide_bullet_before_the_outline_number_still_makes_an_outline() -> None:
+    page = (
+        "自動車電動化で必要となる鉱物\n- ① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト\n"
+        "- ② 駆動モーターレアース\n(ネオジム、ジスプロシウム)\n\n航空機"
+    )
+    outline = next(c for c in list_candidates(page) if c.numbered)
+    assert [t for _, _, t in outline.items] == [
+        "- ① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト",
+        "- ② 駆動モーターレアース\n(ネオジム、ジスプロシウム)",
+    ]
+    assert outline.header is not None and outline.header[2] == "自動車電動化で必要となる鉱物"
+
+
 def test_a_run_of_bullets_is_a_list_and_spans_are_exact() -> None:
     page = "対象物資\n・半導体\n・蓄電池\n・永久磁石\n\n本文はここから始まる長い文章である。"
     candidates = list_candidates(page)
