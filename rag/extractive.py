@@ -31,7 +31,7 @@ from rag.intent import (
 from rag.items import figure_of_another_item
 from rag.list_answer import best_list, list_headed_by, with_list
 from rag.lists import outline_number
-from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, passage
+from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, is_heading, passage
 from rag.retrieval import RankedChunk
 from rag.years import quoted_pages_name, years_named
 
@@ -121,12 +121,15 @@ class ExtractiveComposer:
         candidates: list[_Candidate] = []
         for page in pages:
             title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
+            label_tokens: set[str] = set()  # the heading the unit stands under (【甲案】, ⑴ 「支配」の定義)
             for unit in page.units:
+                if unit.line > 0 and is_heading(unit):
+                    label_tokens = set(self._tokens(unit.text))
                 if is_figure_note(unit.text) and not intent.wants_source:
                     continue
                 tokens = set(self._tokens(unit.text))
                 lex = cover(tokens)
-                ctx = cover(tokens | title_tokens)
+                ctx = cover(tokens | title_tokens | label_tokens)
                 candidates.append(
                     _Candidate(
                         page,

@@ -292,3 +292,22 @@ def test_a_question_whose_best_line_heads_a_list_is_answered_with_the_list() -> 
     first = composition.evidence[0]
     assert first.is_list and first.lines[0] == "自動車電動化で必要となる鉱物"
     assert "(ネオジム、ジスプロシウム)" in first.quote
+
+
+PLANS_PAGE = (
+    "３「支配」概念の創設\n"
+    "電子船荷証券記録の「支配」という新たな概念を創設し、次のいずれかの案によるものとする。\n"
+    "【甲案】\n"
+    "「電子船荷証券記録の支配」については、「当該記録を利用することができる状態」と定義する。\n"
+    "【乙案】\n"
+    "「電子船荷証券記録の支配」については、「当該記録を管理することができる地位」と定義する。\n"
+)
+
+
+def test_a_line_is_read_under_its_heading() -> None:
+    """The two plans' definitions differ only by the label above them: the one under 【乙案】
+    answers 「乙案の支配の定義」, the one under 【甲案】 answers 「甲案の支配の定義」."""
+    pages = [ranked(17, PLANS_PAGE, doc="bill-of-lading")]
+    for plan, definition in (("乙案", "管理することができる地位"), ("甲案", "利用することができる状態")):
+        first = composer().compose(f"{plan}の支配の定義", pages, lambda d, p: PLANS_PAGE).evidence[0]
+        assert definition in first.lines[0]
