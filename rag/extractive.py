@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from core.text import Unit, normalize, split_units
+from core.text import CELL_SEPARATOR, Unit, normalize, split_units
 from rag.answerability import unknown_asked_thing
 from rag.confidence import evidence_confidence
 from rag.coverage import Coverage, TermGroup
@@ -121,10 +121,15 @@ class ExtractiveComposer:
         candidates: list[_Candidate] = []
         for page in pages:
             title_tokens = set(self._tokens(page.units[0].text)) if page.units else set()
-            label_tokens: set[str] = set()  # the heading the unit stands under (【甲案】, ⑴ 「支配」の定義)
+            # The heading a unit stands under (【甲案】, ⑴ 「支配」の定義); a table's rows stand under its
+            # first row, the one naming the columns (業種 | 資本金の額 | 労働者の数).
+            label_tokens: set[str] = set()
+            in_table = False
             for unit in page.units:
-                if unit.line > 0 and is_heading(unit):
+                row = CELL_SEPARATOR in unit.text
+                if unit.line > 0 and is_heading(unit) and not (row and in_table):
                     label_tokens = set(self._tokens(unit.text))
+                in_table = row
                 if is_figure_note(unit.text) and not intent.wants_source:
                     continue
                 tokens = set(self._tokens(unit.text))

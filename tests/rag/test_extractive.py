@@ -311,3 +311,26 @@ def test_a_line_is_read_under_its_heading() -> None:
     for plan, definition in (("乙案", "管理することができる地位"), ("甲案", "利用することができる状態")):
         first = composer().compose(f"{plan}の支配の定義", pages, lambda d, p: PLANS_PAGE).evidence[0]
         assert definition in first.lines[0]
+
+
+SME_PAGE = (
+    "適用が猶予される中小企業\n"
+    "中小企業に該当するか否かは、次の表で判断されます。\n"
+    "業種 | 資本金の額または出資の総額 | 常時使用する労働者の数\n"
+    "小売業 | ５，０００万円以下 | 又は | ５０人以下\n"
+    "サービス業 | ５，０００万円以下 | 又は | １００人以下\n"
+    "卸売業 | １億円以下 | 又は | １００人以下\n"
+)
+
+
+def test_a_table_row_is_read_under_the_row_naming_the_columns() -> None:
+    """「卸売業の資本金の額の基準」: the row of 卸売業 answers through the column it stands under, not
+    through the row above it (サービス業), which names no column."""
+    first = (
+        composer()
+        .compose(
+            "卸売業の資本金の額の基準は？", [ranked(55, SME_PAGE, doc="work-rules")], lambda d, p: SME_PAGE
+        )
+        .evidence[0]
+    )
+    assert first.lines[0] == "卸売業 | １億円以下 | 又は | １００人以下"
