@@ -18,6 +18,10 @@ _POINTS_BACK = re.compile(
     r"その結果|したがって|従って|以上の|以上から|それにより|それに伴い)"
 )
 
+# A line wholly in brackets under another (「令和6年度予算額 | 872百万円」 then
+# 「（UNDRR：627百万円、OCHA：72百万円、その他173百万円）」) breaks down or qualifies the line above it.
+_ASIDE = re.compile(r"^[（(][^（）()]+[）)]$")
+
 
 def is_heading(unit: Unit) -> bool:
     text = normalize(unit.text)
@@ -43,6 +47,11 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
             ):
                 first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
             return first.start, paragraph[-1].end
+    if _ASIDE.match(normalize(unit.text)) and outline_number(unit.text) is None:
+        before = [u for u in units if u.end <= unit.start]
+        if before and before[-1].line > 0:
+            line = [u for u in before if u.line == before[-1].line]
+            return line[0].start, unit.end
     if _POINTS_BACK.match(unit.text):
         before = [u for u in units if u.end <= unit.start]
         if before and before[-1].line > 0 and not is_heading(before[-1]):

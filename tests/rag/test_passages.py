@@ -69,3 +69,27 @@ def test_a_line_that_points_back_to_a_heading_is_shown_alone() -> None:
     units = split_units(page)
     start, end = passage(units, units[1])
     assert page[start:end] == "このため、制度を創設した。"
+
+
+def test_a_line_in_brackets_brings_the_line_it_breaks_down() -> None:
+    """The breakdown 「（UNDRR：627百万円、…）」 says nothing without the total it breaks down; a
+    numbered heading in brackets （3） is no such line."""
+    page = (
+        "（8）国連・国際機関等への拠出\n"
+        + "外務省においては、国連等と協力し、国連防災機関（UNDRR）への拠出等を行い、啓発活動等を推進する。"
+        * 3
+        + "\n令和6年度予算額 | 872百万円\n"
+        "（UNDRR：627百万円、OCHA：72百万円、その他173百万円）\n"
+        "令和5年度予算額 | 837\n"
+        "（UNDRR：627百万円、OCHA：48百万円、その他162百万円）\n"
+        "（9）次の項目\n別の話。"
+    )
+    units = split_units(page)
+    breakdown = next(u for u in units if u.text.startswith("（UNDRR：627百万円、OCHA：72"))
+    start, end = passage(units, breakdown)
+    assert (
+        page[start:end]
+        == "令和6年度予算額 | 872百万円\n（UNDRR：627百万円、OCHA：72百万円、その他173百万円）"
+    )
+    numbered = next(u for u in units if u.text.startswith("（9）"))
+    assert passage(units, numbered)[0] == numbered.start
