@@ -12,7 +12,7 @@ from core.text import BULLET_RE, normalize
 from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
 from rag.intent import QuestionIntent
-from rag.lists import Span, enumeration_quality, list_candidates
+from rag.lists import Span, enumeration_quality, introduced_items, list_candidates
 
 LIST_MIN_SCORE = 0.3
 MIN_ENUMERATION_QUALITY = 0.6
@@ -62,7 +62,8 @@ def best_list(pages: list[Page], coverage: Callable[[str], float], intent: Quest
 def list_headed_by(page: Page, line_start: int, intent: QuestionIntent) -> Evidence | None:
     """The list a page's line introduces, when that line is the header of one: 「EVの電動化に必要な鉱物
     を教えて」 does not say it wants a list, but its best line 「自動車電動化で必要となる鉱物」 heads
-    ①②, and the items are the answer."""
+    ①②, and the items are the answer. A line announcing bullets further down (「以下の事業を実施す
+    る。」, each item followed by its description and budget rows) heads them too."""
     for candidate in list_candidates(page.text):
         header = candidate.header
         if header is None or not header[0] <= line_start < header[1]:
@@ -73,6 +74,9 @@ def list_headed_by(page: Page, line_start: int, intent: QuestionIntent) -> Evide
         ):
             continue
         return _list_evidence(page, header, items, 0.0)
+    announced = introduced_items(page.text, line_start)
+    if announced is not None and announced.header is not None:
+        return _list_evidence(page, announced.header, announced.items, 0.0)
     return None
 
 

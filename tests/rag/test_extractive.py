@@ -294,6 +294,35 @@ def test_a_question_whose_best_line_heads_a_list_is_answered_with_the_list() -> 
     assert "(ネオジム、ジスプロシウム)" in first.quote
 
 
+def test_a_question_whose_best_line_announces_bullets_is_answered_with_them() -> None:
+    """「以下の事業を実施する。」 answers 「どんな事業をやるの？」 only with the bullets it announces,
+    which stand between their descriptions and budget rows (the page as extracted)."""
+    page = (
+        "地震に関する復興対策\n"
+        "農林水産省においては、地震による災害の復旧対策として、以下の事業を実施する。\n"
+        "・災害復旧事業\n"
+        "被災した農林水産業施設・公共土木施設の復旧整備を実施する。\n"
+        "令和6年度予算額 | 14,600百万円の内数\n"
+        "令和5年度予算額 | 14,626百万円の内数\n"
+        "・林業施設整備等利子助成事業令和6年度予算額\n"
+        "\n"
+        "236百万円の内数\n"
+        "令和5年度予算額 | 244百万円の内数\n"
+        "・治山事業\n"
+        "令和6年度予算額 | 62,351百万円の内数\n"
+        "※この他に農山漁村地域整備交付金の内数令和5年度予算額\n"
+    )
+    composition = composer().compose(
+        "農林水産省においては地震による災害の復旧対策としてどんな事業を実施する？",
+        [ranked(71, page)],
+        lambda d, p: page,
+    )
+    first = composition.evidence[0]
+    assert first.is_list
+    assert first.lines[1:] == ("・災害復旧事業", "・林業施設整備等利子助成事業令和6年度予算額", "・治山事業")
+    assert page[first.start : first.end] == first.quote
+
+
 PLANS_PAGE = (
     "３「支配」概念の創設\n"
     "電子船荷証券記録の「支配」という新たな概念を創設し、次のいずれかの案によるものとする。\n"

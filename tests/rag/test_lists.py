@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.lists import enumeration_quality, list_candidates, outline_number
+from rag.lists import enumeration_quality, introduced_items, list_candidates, outline_number
 
 
 def test_outline_marks_are_read_with_their_style() -> None:
@@ -59,3 +59,39 @@ def test_prose_is_a_poor_enumeration() -> None:
     short = [(0, 3, "半導体"), (4, 7, "蓄電池")]
     prose = [(0, 40, "これは文章であり、一覧の項目ではないことを示すための長い文である。")] * 2
     assert enumeration_quality(short) == 1.0 and enumeration_quality(prose) == 0.0
+
+
+RECOVERY_PAGE = (
+    "農林水産省においては、地震による災害の復旧対策として、以下の事業を実施する。\n"
+    "・災害復旧事業\n"
+    "被災した農林水産業施設・公共土木施設の復旧整備を実施する。\n"
+    "令和6年度予算額 | 14,600百万円の内数\n"
+    "・治山事業\n"
+    "令和6年度予算額 | 62,351百万円の内数\n"
+    "※この他に農山漁村地域整備交付金の内数\n"
+    "・森林整備事業令和6年度予算額\n"
+    "\n"
+    "（2）国土交通省の対策\n"
+    "・土砂災害対策の推進\n"
+)
+
+
+def test_a_line_announcing_what_follows_introduces_the_bullets_under_it() -> None:
+    """The items of 「以下の事業を実施する。」 stand between their descriptions and budget rows, and
+    stop at the next numbered heading; a ※ note is not one of them."""
+    announced = introduced_items(RECOVERY_PAGE, 0)
+    assert announced is not None and announced.header is not None
+    assert announced.header[2].endswith("以下の事業を実施する。")
+    assert [t for _, _, t in announced.items] == [
+        "・災害復旧事業",
+        "・治山事業",
+        "・森林整備事業令和6年度予算額",
+    ]
+    assert all(RECOVERY_PAGE[s:e] == t for s, e, t in announced.items)
+
+
+def test_a_line_that_announces_nothing_introduces_no_items() -> None:
+    page = "次の世代の半導体を開発する。\n本文が続く。\n・半導体\n・蓄電池"
+    assert introduced_items(page, 0) is None  # no bullet right under it
+    line_two = page.index("本文")
+    assert introduced_items(page, line_two) is None  # it announces nothing
