@@ -196,8 +196,8 @@ class ExtractiveComposer:
             lambda text: gives_asked_type(text, intent, question),
         ):
             confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
-        if asks_figure and intent.years and not quoted_pages_name(evidence, page_text, intent.years):
-            confidence = 0.0  # "FY2024 budget" answered from pages that speak of other years only
+        if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
+            confidence = 0.0  # "FY2024 budget", 「2024年にまとめた要綱」 asked of pages of other years only
         # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
         # own (「担当は？」) are often not the documents' words, and its topic carries the question.
         if (

@@ -2,8 +2,8 @@
 
 Japanese documents date their figures by era and fiscal year (令和6年度予算額, 平成25年3月8日);
 staff and English readers ask by the Western year ("FY2024", 「2024年度の予算」). A question that names
-a year asks about that year: the 令和5年度 row of a budget table does not answer "FY2024", and a page
-that names no such year holds no figure for it. Both spellings are read here as one number, the
+a year asks about that year: the 令和5年度 row of a budget table does not answer "FY2024", and pages
+that name no such year do not answer it (「2024年にまとめた要綱では…」 asked of a 2023 draft). Both spellings are read here as one number, the
 Western year (a fiscal year as the year it starts in, the way 令和6年度 is 2024年度).
 """
 

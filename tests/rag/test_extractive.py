@@ -276,6 +276,20 @@ def test_a_figure_for_a_year_no_quoted_page_names_has_no_confidence() -> None:
     assert "872百万円" in named.evidence[0].quote and named.confidence > 0.0
 
 
+def test_a_question_about_a_year_no_quoted_page_names_has_no_confidence() -> None:
+    """Not only figures: what 「2026年にまとめた要綱」 decided is not on a page of the 令和5年度 and
+    令和6年度 budgets, however well its words match."""
+    pages = [ranked(76, UN_BUDGET_PAGE)]
+    later = composer().compose(
+        "2026年に外務省がまとめた国連防災機関への拠出の方針はどうなった？", pages, lambda d, p: UN_BUDGET_PAGE
+    )
+    named = composer().compose(
+        "2024年に外務省が行う国連防災機関への拠出はどうなった？", pages, lambda d, p: UN_BUDGET_PAGE
+    )
+    assert later.evidence and later.confidence == 0.0
+    assert named.confidence > 0.0
+
+
 MINERALS_PAGE = (
     "先端産業において重要性を増す多様な鉱物資源\n\n"
     "- 鉱物資源は、多数の鉱種が存在し、それぞれの特性や市場規模・主要生産国・需要国等も多様。\n\n"
