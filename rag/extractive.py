@@ -31,6 +31,7 @@ from rag.intent import (
 from rag.items import figure_of_another_item
 from rag.list_answer import best_list, list_headed_by, with_list
 from rag.lists import outline_number
+from rag.ordinals import ordinals_named
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, is_heading, passage
 from rag.retrieval import RankedChunk
 from rag.years import quoted_pages_name, years_named
@@ -198,6 +199,8 @@ class ExtractiveComposer:
             confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
         if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
             confidence = 0.0  # "FY2024 budget", 「2024年にまとめた要綱」 asked of pages of other years only
+        if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
+            confidence = 0.0  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant only
         # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
         # own (「担当は？」) are often not the documents' words, and its topic carries the question.
         if (

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.text import has_japanese, normalize
 from rag.lists import OUTLINE_RE
+from rag.ordinals import kanji_number, ordinals_named
 from rag.years import years_named
 
 MAX_LIST_ITEMS = 20
@@ -19,7 +20,6 @@ DIGIT_RE = re.compile(r"\d")
 DATE_RE = re.compile(
     r"\d{4}年|\d{1,2}月|令和|平成|\d{4}/\d{1,2}|\d{4}-\d{2}|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])"
 )
-_KANJI_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _EN_NUM = {
     w: i
     for i, w in enumerate(
@@ -85,6 +85,7 @@ class QuestionIntent:
     wants_source: bool = False  # where something comes from: source attributions are the answer
     unit: str | None = None  # 「何トン？」「何社？」「何GW？」: the unit the asked-for figure comes in
     years: frozenset[int] = frozenset()  # 「令和6年度の予算」, "in FY2024": the years the question is about
+    ordinals: frozenset[int] = frozenset()  # 「熊本第2工場」: the ordinals the question names
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -93,7 +94,7 @@ def question_intent(question: str) -> QuestionIntent:
     m = _COUNT_JA.search(q)
     if m:
         raw = m.group(1)
-        count = int(raw) if raw.isdigit() else _kanji_number(raw)
+        count = int(raw) if raw.isdigit() else kanji_number(raw)
     m_en = _COUNT_EN.search(q)
     if count is None and m_en:
         raw = m_en.group(1)
@@ -112,6 +113,7 @@ def question_intent(question: str) -> QuestionIntent:
         wants_source=bool(_WANT_SOURCE.search(q)),
         unit=asked_unit(q),
         years=years_named(question),
+        ordinals=ordinals_named(question),
     )
 
 
@@ -181,18 +183,8 @@ def stated_count(subject: str, text: str) -> int | None:
     if not m:
         return None
     raw = m.group(1)
-    count = int(raw) if raw.isdigit() else _kanji_number(raw)
+    count = int(raw) if raw.isdigit() else kanji_number(raw)
     return count if count is not None and 2 <= count <= MAX_LIST_ITEMS else None
-
-
-def _kanji_number(raw: str) -> int | None:
-    if raw == "十":
-        return 10
-    if raw.startswith("十"):
-        return 10 + _KANJI_NUM.get(raw[1:], 0)
-    if raw.endswith("十"):
-        return _KANJI_NUM.get(raw[0], 0) * 10
-    return _KANJI_NUM.get(raw)
 
 
 def holds_asked_type(text: str, intent: QuestionIntent) -> bool:

@@ -34,9 +34,13 @@ def years_named(text: str) -> frozenset[int]:
 
 
 def quoted_pages_name(
-    evidence: Sequence[Evidence], page_text: Callable[[str, int], str | None], years: frozenset[int]
+    evidence: Sequence[Evidence],
+    page_text: Callable[[str, int], str | None],
+    years: frozenset[int],
+    named: Callable[[str], frozenset[int]] = years_named,
 ) -> bool:
-    """Does a page the answer quotes name one of the years? Its title or a table header may carry
-    the year for the figure quoted below it, so the whole page counts, not only the quoted lines."""
+    """Does a page the answer quotes name one of the years (or, with ``named``, of the ordinals)?
+    Its title or a table header may carry the year for the figure quoted below it, so the whole
+    page counts, not only the quoted lines."""
     cited = {(e.doc_id, e.page) for e in evidence}
-    return any(years & years_named(page_text(doc, page) or "") for doc, page in cited)
+    return any(years & named(page_text(doc, page) or "") for doc, page in cited)

@@ -290,6 +290,16 @@ def test_a_question_about_a_year_no_quoted_page_names_has_no_confidence() -> Non
     assert named.confidence > 0.0
 
 
+def test_a_question_naming_an_ordinal_no_quoted_page_writes_has_no_confidence() -> None:
+    """「第2工場」 asked of a page about the (first) plant only: not answered; 第1 is."""
+    page = "JASMの熊本進出\n第1工場は2024年に稼働を開始し、雇用効果は約7,500人。"
+    pages = [ranked(9, page, doc="deck")]
+    second = composer().compose("JASMの熊本第2工場はいつ稼働を開始する？", pages, lambda d, p: page)
+    first = composer().compose("JASMの熊本第1工場はいつ稼働を開始した？", pages, lambda d, p: page)
+    assert second.evidence and second.confidence == 0.0
+    assert first.confidence > 0.0
+
+
 MINERALS_PAGE = (
     "先端産業において重要性を増す多様な鉱物資源\n\n"
     "- 鉱物資源は、多数の鉱種が存在し、それぞれの特性や市場規模・主要生産国・需要国等も多様。\n\n"
