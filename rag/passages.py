@@ -15,7 +15,7 @@ HEADING_CHARS, HEADING_FOLLOW = 40, 3  # a heading this short brings up to this 
 # before it; alone, it gives a conclusion without its reason.
 _POINTS_BACK = re.compile(
     r"^[-・•●◆■□○◇※\s]*(?:⇒|→|これに伴い|これにより|このため|そのため|このように|こうした中|こうした|"
-    r"その結果|したがって|従って|以上の|以上から|それにより|それに伴い)"
+    r"その結果|したがって|従って|以上の|以上から|それにより|それに伴い|これら|上記)"
 )
 
 # A line wholly in brackets under another (「令和6年度予算額 | 872百万円」 then

@@ -93,3 +93,18 @@ def test_a_line_in_brackets_brings_the_line_it_breaks_down() -> None:
     )
     numbered = next(u for u in units if u.text.startswith("（9）"))
     assert passage(units, numbered)[0] == numbered.start
+
+
+def test_a_line_about_these_brings_the_line_naming_them() -> None:
+    """「これら支援事業のために…2,158億円を確保。」 says whose support only through the line before."""
+    page = (
+        "重要鉱物の供給源の多角化\n\n"
+        "- JOGMECによる出資・債務保証や、探鉱・開発・製錬事業への助成により、日本企業の権益確保を支援。\n"
+        "- これら支援事業のために、令和4年度第二次補正予算で合計2,158億円を確保。\n"
+        "- 供給途絶リスクの高い鉱種は、同志国と連携し、上流から下流までのサプライチェーン全体で、"
+        "権益確保・製錬能力の強化・リサイクルの拡大・備蓄の充実・代替材料の研究開発を、官民が役割を分担しつつ一体的に進めていくことが重要。"
+    )
+    units = split_units(page)
+    these = next(u for u in units if "これら" in u.text)
+    start, end = passage(units, these)
+    assert page[start:end].startswith("- JOGMECによる") and page[start:end].endswith("2,158億円を確保。")
