@@ -22,6 +22,9 @@ _POINTS_BACK = re.compile(
 # 「（UNDRR：627百万円、OCHA：72百万円、その他173百万円）」) breaks down or qualifies the line above it.
 _ASIDE = re.compile(r"^[（(][^（）()]+[）)]$")
 
+# A sentence that goes on with the same account: 「死因の約4割が「圧死」…。」「また、約1割が「低体温症」…」.
+_GOES_ON = re.compile(r"^(?:また|さらに|加えて|このほか|なお)、")
+
 
 def is_heading(unit: Unit) -> bool:
     text = normalize(unit.text)
@@ -68,4 +71,7 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
             if added >= 30 or not is_heading(nxt):
                 break
         return unit.start, end
+    following = [u for u in units if u.start >= unit.end]
+    if following and following[0].paragraph == unit.paragraph and _GOES_ON.match(following[0].text):
+        return unit.start, following[0].end  # 「…が2割。」 then 「また、約1割が…」: the same list goes on
     return unit.start, unit.end

@@ -108,3 +108,22 @@ def test_a_line_about_these_brings_the_line_naming_them() -> None:
     these = next(u for u in units if "これら" in u.text)
     start, end = passage(units, these)
     assert page[start:end].startswith("- JOGMECによる") and page[start:end].endswith("2,158億円を確保。")
+
+
+def test_a_sentence_the_next_one_goes_on_with_brings_it() -> None:
+    """「死因の約4割が「圧死」…。」 is half the account; 「また、約1割が「低体温症」…」 goes on with it."""
+    page = (
+        "第2節被害の概要\n\n"
+        "前節のとおり、本地震は多くの人命や家屋へ甚大な被害をもたらした。"
+        "警察庁情報によると、死因の約4割が「圧死」、約2割が「窒息・呼吸不全」であった。"
+        "また、約1割が「低体温症・凍死」であった。"
+        "被害の状況は図表のとおりである。" + "住家被害は広い範囲に及んだ。" * 4
+    )
+    units = split_units(page)
+    cause = next(u for u in units if "圧死" in u.text)
+    start, end = passage(units, cause)
+    assert page[start:end].startswith("警察庁情報") and page[start:end].endswith(
+        "「低体温症・凍死」であった。"
+    )
+    last = next(u for u in units if u.text.startswith("また"))
+    assert passage(units, last) == (last.start, last.end)
