@@ -6,6 +6,14 @@ from core.text import split_units
 from rag.passages import is_heading, passage
 
 
+def shown_for(page: str, holding: str) -> str:
+    """The passage shown for the page's first unit that holds the text."""
+    units = split_units(page)
+    unit = next(u for u in units if holding in u.text)
+    start, end = passage(units, unit)
+    return page[start:end]
+
+
 def test_a_unit_of_a_long_paragraph_is_shown_alone() -> None:
     page = "前置きの文。" + "本文の文が続く。" * 12 + "最後の文。"
     units = split_units(page)
@@ -54,14 +62,10 @@ def test_a_line_that_points_back_brings_the_line_it_follows_from() -> None:
         "⇒ 市場関係者や有識者から「Copper is New Oil」との指摘。\n"
         "- 一方で、ルールの現代化の遅れや執行能力の低下で、パワーベースの国家間競争を管理する仕組みが失われつつある。"
     )
-    units = split_units(page)
-    following = next(u for u in units if "これに伴い" in u.text)
-    start, end = passage(units, following)
-    assert page[start:end].startswith("- 軍事専用技術が")  # the whole line, not its last sentence
-    assert page[start:end].endswith("困難な時代へ突入。")
-    arrow = next(u for u in units if u.text.startswith("⇒"))
-    start, _ = passage(units, arrow)
-    assert page[start:].startswith("特に巨大な")
+    following = shown_for(page, "これに伴い")
+    assert following.startswith("- 軍事専用技術が")  # the whole line, not its last sentence
+    assert following.endswith("困難な時代へ突入。")
+    assert shown_for(page, "⇒").startswith("特に巨大な")
 
 
 def test_a_line_that_points_back_to_a_heading_is_shown_alone() -> None:
@@ -104,10 +108,8 @@ def test_a_line_about_these_brings_the_line_naming_them() -> None:
         "- 供給途絶リスクの高い鉱種は、同志国と連携し、上流から下流までのサプライチェーン全体で、"
         "権益確保・製錬能力の強化・リサイクルの拡大・備蓄の充実・代替材料の研究開発を、官民が役割を分担しつつ一体的に進めていくことが重要。"
     )
-    units = split_units(page)
-    these = next(u for u in units if "これら" in u.text)
-    start, end = passage(units, these)
-    assert page[start:end].startswith("- JOGMECによる") and page[start:end].endswith("2,158億円を確保。")
+    these = shown_for(page, "これら")
+    assert these.startswith("- JOGMECによる") and these.endswith("2,158億円を確保。")
 
 
 def test_a_sentence_the_next_one_goes_on_with_brings_it() -> None:
@@ -119,11 +121,6 @@ def test_a_sentence_the_next_one_goes_on_with_brings_it() -> None:
         "また、約1割が「低体温症・凍死」であった。"
         "被害の状況は図表のとおりである。" + "住家被害は広い範囲に及んだ。" * 4
     )
-    units = split_units(page)
-    cause = next(u for u in units if "圧死" in u.text)
-    start, end = passage(units, cause)
-    assert page[start:end].startswith("警察庁情報") and page[start:end].endswith(
-        "「低体温症・凍死」であった。"
-    )
-    last = next(u for u in units if u.text.startswith("また"))
-    assert passage(units, last) == (last.start, last.end)
+    cause = shown_for(page, "圧死")
+    assert cause.startswith("警察庁情報") and cause.endswith("「低体温症・凍死」であった。")
+    assert shown_for(page, "また、") == "また、約1割が「低体温症・凍死」であった。"
