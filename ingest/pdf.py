@@ -52,10 +52,45 @@ class PdfDocument:
     @property
     def first_page_title(self) -> str:
         """The largest text of the first page with text: a cover's or a slide's real title, where
-        its first line is often a label such as 「資料１－１」."""
-        return next(
-            (h or cap_heading(title_of(p)) for h, p in zip(self.headings, self.pages) if p.strip()), ""
-        )
+        its first line is often a label such as 「資料１－１」. When that text is itself a label
+        (「事務連絡」, 「法制審議会第198回会議配布資料民1-3」), the first line after it that reads
+        like a title, past the date, the addressee and the issuing office."""
+        for heading, page in zip(self.headings, self.pages):
+            if not page.strip():
+                continue
+            title = heading or cap_heading(title_of(page))
+            if not is_label(title):
+                return title
+            lines = [line.strip() for line in page.split("\n") if line.strip()]
+            after = lines[next((i + 1 for i, line in enumerate(lines) if title.rstrip("…") in line), 0) :]
+            return next((cap_heading(line) for line in after if reads_like_title(line)), title)
+        return ""
+
+
+# Labels a cover carries above its title: the kind of paper, its number in a meeting's papers.
+_LABEL = re.compile(
+    r"^(?:事務連絡|(?:参考|配布)?資料[\s0-9０-９\-－ー‐・の]*|別添[\s0-9０-９]*|別紙[\s0-9０-９]*|.*配布資料\S*)$"
+)
+_DATE_LINE = re.compile(
+    r"^[（(]?(?:令和|平成|昭和)?[0-9０-９元]+年(?:[0-9０-９]+月(?:[0-9０-９]+日)?)?[）)]?$"
+)
+_ISSUER_END = ("省", "庁", "局", "課", "室", "部", "チーム", "御中", "殿")
+
+
+def is_label(line: str) -> bool:
+    return bool(_LABEL.match(line.strip()))
+
+
+def reads_like_title(line: str) -> bool:
+    """Not a label, a date, an addressee or an issuing office, and not a sentence."""
+    line = line.strip()
+    return (
+        4 <= len(line) <= 150
+        and not is_label(line)
+        and not _DATE_LINE.match(line)
+        and not line.endswith(("。", *_ISSUER_END))
+        and line != "記"
+    )
 
 
 _PLACEHOLDER_TITLES = {

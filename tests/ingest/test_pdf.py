@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from evals.extraction import load_references, score_page
-from ingest.pdf import PdfDocument, PdfProblem, read_pdf
+from ingest.pdf import PdfDocument, PdfProblem, read_pdf, reads_like_title
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REAL = DATA / "real-pdfs"
@@ -74,6 +74,34 @@ def test_titles_come_from_the_largest_text_not_from_labels() -> None:
     assert _read(REAL / "mic-meti-ai-guidelines-annex-overview-2024.pdf").first_page_title.startswith(
         "AI事業者ガイドライン案"
     )
+
+
+def test_a_cover_whose_largest_text_is_a_label_is_titled_by_the_line_after_it() -> None:
+    """「事務連絡」 and 「法制審議会第１９８回会議配布資料民１－３」 say what kind of paper it is; the
+    title follows, past the date, the addressee and the issuing office."""
+    assert _read(REAL / "mhlw-cell-tissue-mf-filing-guidance-2013.pdf").first_page_title.startswith(
+        "細胞・組織加工医薬品等の製造に関連するものに係る原薬等登録原簿登録申請書"
+    )
+    assert (
+        _read(REAL / "moj-bill-of-lading-interim-draft-overview-2023.pdf").first_page_title
+        == "船荷証券に関する規定等の見直しに関する中間試案（概要）"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "title"),
+    [
+        ("令和6年度の防災に関する計画", True),
+        ("平成２５年３月８日", False),
+        ("（令和6年4月）", False),
+        ("各都道府県衛生主管部（局）薬務主管課御中", False),
+        ("厚生労働省医薬食品局審査管理課", False),
+        ("資料２－１", False),
+        ("記", False),
+    ],
+)
+def test_what_reads_like_a_title(line: str, title: bool) -> None:
+    assert reads_like_title(line) is title
 
 
 def test_margin_line_numbers_headers_and_side_tabs_stay_out_of_the_page_text() -> None:
