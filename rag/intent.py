@@ -189,7 +189,9 @@ def stated_count(subject: str, text: str) -> int | None:
 
 def holds_asked_type(text: str, intent: QuestionIntent) -> bool:
     return bool(
-        (intent.wants_number and DIGIT_RE.search(text)) or (intent.wants_date and DATE_RE.search(text))
+        (intent.wants_number and DIGIT_RE.search(text))
+        or (intent.wants_date and DATE_RE.search(text))
+        or (intent.unit is not None and DIGIT_RE.search(text) and states_unit(text, intent.unit))
     )
 
 

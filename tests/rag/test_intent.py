@@ -140,3 +140,11 @@ def test_a_question_asking_an_amount_is_answered_by_a_figure_in_a_currency_not_b
             "令和5年6月に改正された法律（昭和48年法律第61号）に基づき", intent, question
         )
         assert gives_asked_type("令和6年度予算額 | 350百万円", intent, question)
+
+
+def test_a_line_with_a_figure_in_the_asked_unit_holds_the_asked_type() -> None:
+    """「第何回会議の配布資料？」 is answered by 「法制審議会第１９８回会議配布資料」, a page's label line
+    that would otherwise count for less than the body."""
+    intent = question_intent("中間試案（概要）は法制審議会の第何回会議の配布資料？")
+    assert holds_asked_type("法制審議会第１９８回会議配布資料民１－３", intent)
+    assert not holds_asked_type("船荷証券に関する規定等の見直しに関する中間試案（概要）", intent)
