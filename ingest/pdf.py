@@ -59,11 +59,14 @@ class PdfDocument:
             if not page.strip():
                 continue
             title = heading or cap_heading(title_of(page))
-            if not is_label(title):
-                return title
             lines = [line.strip() for line in page.split("\n") if line.strip()]
             after = lines[next((i + 1 for i, line in enumerate(lines) if title.rstrip("…") in line), 0) :]
-            return next((cap_heading(line) for line in after if reads_like_title(line)), title)
+            if is_label(title):
+                return next((cap_heading(line) for line in after if reads_like_title(line)), title)
+            if after and len(after[0]) <= _PART_CHARS and _PART.match(after[0]):
+                # 「…中間試案の補足説明」 over 「（参考資料）MLETR 対照表」: this paper is the part
+                return cap_heading(f"{title} {after[0]}")
+            return title
         return ""
 
 
@@ -71,6 +74,9 @@ class PdfDocument:
 _LABEL = re.compile(
     r"^(?:事務連絡|(?:参考|配布)?資料[\s0-9０-９\-－ー‐・の]*|別添[\s0-9０-９]*|別紙[\s0-9０-９]*|.*配布資料\S*)$"
 )
+# A line under the title naming which part of the paper this file is: its annex, its overview.
+_PART = re.compile(r"^[（(【]?(?:参考資料|別添|別紙|付属資料|概要)")
+_PART_CHARS = 40
 _DATE_LINE = re.compile(
     r"^[（(]?(?:令和|平成|昭和)?[0-9０-９元]+年(?:[0-9０-９]+月(?:[0-9０-９]+日)?)?[）)]?$"
 )

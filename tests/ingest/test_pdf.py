@@ -88,6 +88,19 @@ def test_a_cover_whose_largest_text_is_a_label_is_titled_by_the_line_after_it() 
     )
 
 
+def test_a_line_naming_which_part_of_the_paper_the_file_is_joins_the_title() -> None:
+    """The MLETR table and the explanation share the cover title; 「（参考資料）MLETR 対照表」 under
+    it says which one this file is."""
+    assert (
+        _read(REAL / "moj-mletr-comparison-table-2023.pdf").first_page_title
+        == "船荷証券に関する規定等の見直しに関する中間試案の補足説明 （参考資料）MLETR 対照表"
+    )
+    assert (
+        _read(REAL / "moj-bill-of-lading-interim-draft-explanation-2023.pdf").first_page_title
+        == "船荷証券に関する規定等の見直しに関する中間試案の補足説明"
+    )
+
+
 @pytest.mark.parametrize(
     ("line", "title"),
     [
