@@ -50,14 +50,11 @@ def passage(units: Sequence[Unit], unit: Unit) -> tuple[int, int]:
             ):
                 first = before[-1]  # the label the bullets describe (信頼できない実体リスト / - 中国版…)
             return first.start, paragraph[-1].end
-    if _ASIDE.match(normalize(unit.text)) and outline_number(unit.text) is None:
+    aside = bool(_ASIDE.match(normalize(unit.text))) and outline_number(unit.text) is None
+    if aside or _POINTS_BACK.match(unit.text):
         before = [u for u in units if u.end <= unit.start]
-        if before and before[-1].line > 0:
-            line = [u for u in before if u.line == before[-1].line]
-            return line[0].start, unit.end
-    if _POINTS_BACK.match(unit.text):
-        before = [u for u in units if u.end <= unit.start]
-        if before and before[-1].line > 0 and not is_heading(before[-1]):
+        # a breakdown qualifies even a short row above it; a conclusion follows from a sentence
+        if before and before[-1].line > 0 and (aside or not is_heading(before[-1])):
             line = [u for u in before if u.line == before[-1].line]  # the whole line it follows from
             return line[0].start, unit.end
     if is_heading(unit):

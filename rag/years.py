@@ -3,8 +3,9 @@
 Japanese documents date their figures by era and fiscal year (令和6年度予算額, 平成25年3月8日);
 staff and English readers ask by the Western year ("FY2024", 「2024年度の予算」). A question that names
 a year asks about that year: the 令和5年度 row of a budget table does not answer "FY2024", and pages
-that name no such year do not answer it (「2024年にまとめた要綱では…」 asked of a 2023 draft). Both spellings are read here as one number, the
-Western year (a fiscal year as the year it starts in, the way 令和6年度 is 2024年度).
+that name no such year do not answer it (「2024年にまとめた要綱では…」 asked of a 2023 draft). Both
+spellings are read here as one number, the Western year (a fiscal year as the year it starts in,
+the way 令和6年度 is 2024年度).
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def years_named(text: str) -> frozenset[int]:
 def quoted_pages_name(
     evidence: Sequence[Evidence],
     page_text: Callable[[str, int], str | None],
-    years: frozenset[int],
+    wanted: frozenset[int],
     named: Callable[[str], frozenset[int]] = years_named,
 ) -> bool:
-    """Does a page the answer quotes name one of the years (or, with ``named``, of the ordinals)?
-    Its title or a table header may carry the year for the figure quoted below it, so the whole
-    page counts, not only the quoted lines."""
+    """Does a page the answer quotes name one of the wanted years (or, with ``named``, of the
+    ordinals)? Its title or a table header may carry the year for the figure quoted below it, so
+    the whole page counts, not only the quoted lines."""
     cited = {(e.doc_id, e.page) for e in evidence}
-    return any(years & named(page_text(doc, page) or "") for doc, page in cited)
+    return any(wanted & named(page_text(doc, page) or "") for doc, page in cited)
