@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +28,9 @@ from rag.crosslingual import TermTranslator
 from rag.memo import Memo
 
 RRF_K = 10
+# An English question's words are mapped to Japanese among the words of the pages of this many
+# chunks the dense leg ranks first (rag/crosslingual.py; chosen on the tune parts: 5, 10, 20).
+SENSE_CHUNKS = 20
 CONSISTENT_READ_ATTEMPTS = 5  # retrieval re-reads when a commit lands mid-way (see HybridRetriever.retrieve)
 # Leg weights in the fusion, by question language (measured on the eval set, see evals/README.md):
 # Japanese questions share exact terms with the pages, so the keyword leg leads; against Japanese
@@ -239,13 +242,26 @@ class HybridRetriever:
             self.translator.update(state.bm25.vocab_dict if state.bm25 is not None else ())
             self._translated_revision = state.revision
         # Retrieval and composition both ask; translating twice would double the question's cost.
-        return list(self._english_terms((state.revision, question), lambda key: self._english_groups(key[1])))
+        return list(
+            self._english_terms(
+                (state.revision, question),
+                lambda key: self._english_groups(key[1], self._words_of_nearest_pages(key[1], state)),
+            )
+        )
 
-    def _english_groups(self, question: str) -> tuple[TermGroup, ...]:
+    def _words_of_nearest_pages(self, question: str, state: KeywordState) -> set[str]:
+        """The index terms of the pages the dense leg ranks first: they tell which sense of an
+        English word the question means (rag/crosslingual.py)."""
+        words: set[str] = set()
+        for chunk in self.dense(question, SENSE_CHUNKS):
+            words.update(state.page_tokens.get((chunk.doc_id, chunk.page), ()))
+        return words
+
+    def _english_groups(self, question: str, context: Collection[str] = ()) -> tuple[TermGroup, ...]:
         """One group per English word: the word, then the Japanese it stands for on the pages (its
         katakana loanword, the index terms it or a word pair holding it maps to). A page then
         covers "capital" by holding 資本, not by holding the English word, which it never does."""
-        pairs = self.translator.translate_phrases(question) if self.translator else []
+        pairs = self.translator.translate_phrases(question, context) if self.translator else []
         groups = []
         for word in self.tokenizer.query_tokens(question):
             japanese = self.tokenizer.loanwords(word) + [

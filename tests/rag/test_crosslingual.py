@@ -154,3 +154,43 @@ def test_a_cache_that_cannot_be_written_is_not_fatal(
         translator.update(VOCABULARY)
     assert "cannot write term cache" in caplog.text
     assert translator.translate("semiconductor") == ["半導体"]
+
+
+class _PlannedEmbedder:
+    """Vectors set by hand, so a word can stand nearer one term and a little farther from another."""
+
+    name = "planned"
+    dimension = 3
+
+    def __init__(self, vectors: dict[str, tuple[float, float, float]]) -> None:
+        self._vectors = {t: np.array(v, dtype=np.float32) / np.linalg.norm(v) for t, v in vectors.items()}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        unknown = np.array([0.0, 0.0, 1.0], dtype=np.float32)
+        return np.stack([self._vectors.get(t, unknown) for t in texts]) if texts else np.zeros((0, 3))
+
+
+# "disaster" is nearest 惨事 (a catastrophe, the word's literal sense) and a little farther from 災害.
+SENSES = {
+    "disaster": (1.0, 0.1, 0.0),
+    "惨事": (1.0, 0.0, 0.0),
+    "災害": (0.7, 0.7, 0.0),
+    "気象": (0.0, 1.0, 0.0),
+}
+
+
+def test_a_term_of_the_questions_own_pages_wins_over_a_nearer_term_from_elsewhere() -> None:
+    translator = TermTranslator(_PlannedEmbedder(SENSES))  # type: ignore[arg-type]
+    translator.update(["惨事", "災害", "気象"])
+    assert translator.translate("disaster") == ["惨事"], "no context: the nearest term"
+    assert translator.translate("disaster", context={"災害", "気象"}) == ["災害"]
+    assert translator.translate("disaster", context={"惨事", "災害"}) == ["惨事"], (
+        "the nearer one is there too"
+    )
+
+
+def test_a_context_term_must_still_be_close_to_the_word() -> None:
+    translator = TermTranslator(_PlannedEmbedder(SENSES))  # type: ignore[arg-type]
+    translator.update(["惨事", "災害", "気象"])
+    assert translator.translate("disaster", context={"気象"}) == ["惨事"], "気象 is not what disaster means"
+    assert translator.translate("disaster", context={"洪水"}) == ["惨事"], "words the index lacks are ignored"

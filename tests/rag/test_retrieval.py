@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.tokenize import Tokenizer
-from rag.retrieval import FUSION_WEIGHTS, RRF_K
+from rag.retrieval import FUSION_WEIGHTS, RRF_K, SENSE_CHUNKS
 from rag.service import PolicyQA
 
 
@@ -36,6 +36,26 @@ def test_english_query_terms_are_not_katakana_noise():
     ]
     assert "ホワット" not in tokenizer.loanwords("What share of global production?")
     assert "シェア" in tokenizer.loanwords("What share of global production?")
+
+
+def test_english_words_are_mapped_among_the_words_of_the_pages_nearest_the_question(
+    deck_service, monkeypatch
+):
+    """The senses an English question means are the ones its nearest pages use (rag/crosslingual.py)."""
+    retriever = deck_service.retriever
+    seen: list[set[str]] = []
+    translate = retriever.translator.translate_phrases
+    monkeypatch.setattr(
+        retriever.translator,
+        "translate_phrases",
+        lambda question, context=(): seen.append(set(context)) or translate(question, context),
+    )
+    question = "Which supply chain risks does the deck name for semiconductors?"
+    retriever.query_groups(question)
+    state = retriever.keyword.refresh()
+    nearest = {(c.doc_id, c.page) for c in retriever.dense(question, SENSE_CHUNKS)}
+    expected = set().union(*(state.page_tokens[page] for page in nearest))
+    assert len(nearest) > 1 and seen == [expected]
 
 
 def test_hybrid_ranks_and_duplicate_slides(deck_service):
