@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from core.text import has_japanese, normalize
@@ -84,14 +85,24 @@ class Tokenizer:
     def term_groups(self, text: str) -> list[tuple[str, ...]]:
         """The tokens grouped by the word they come from: a compound first, then its parts
         (経済安全保障推進法, 経済, 安全, 保障, 推進, 法); identifiers and numbers stand alone."""
+        text = normalize(text, keep_spaces=True)
+        return [group for _, group in self._word_groups(text)] + _identifier_groups(text)
+
+    def proper_noun_groups(self, text: str) -> list[tuple[str, ...]]:
+        """The groups (see ``term_groups``) of the Japanese proper nouns: places, people, named
+        things (北海道, 千歳, 能登半島地震), the words Sudachi's dictionary knows as names."""
+        text = normalize(text, keep_spaces=True)
+        return [group for pos, group in self._word_groups(text) if pos[1] == "固有名詞"]
+
+    def _word_groups(self, text: str) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """(part of speech, group) of each Japanese content word of normalised text."""
         from sudachipy import SplitMode
 
-        text = normalize(text, keep_spaces=True)
-        out: list[tuple[str, ...]] = []
         sudachi = self._sudachi()
         for piece in _pieces(text):
             for m in sudachi.tokenize(piece, SplitMode.C):
-                if m.part_of_speech()[0] in _DROP_POS:
+                pos = m.part_of_speech()
+                if pos[0] in _DROP_POS:
                     continue
                 surface = m.surface().strip()
                 if not surface:
@@ -103,7 +114,8 @@ class Tokenizer:
                     continue
                 parts = m.split(SplitMode.A)
                 if len(parts) > 1:
-                    out.append(
+                    yield (
+                        pos,
                         (form,)
                         + tuple(
                             p.normalized_form()
@@ -111,12 +123,10 @@ class Tokenizer:
                             if p.part_of_speech()[0] not in _DROP_POS
                             and p.surface().strip()
                             and p.normalized_form() not in JAPANESE_STOPWORDS
-                        )
+                        ),
                     )
                 else:
-                    out.append((form,))
-        out.extend(_identifier_groups(text))
-        return out
+                    yield pos, (form,)
 
     def query_term_groups(self, text: str) -> list[tuple[str, ...]]:
         """``query_tokens``, grouped by the word they come from (see ``term_groups``)."""

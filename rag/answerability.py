@@ -1,4 +1,9 @@
-"""Questions the documents cannot answer because they never name the thing asked for.
+"""Questions the quoted evidence does not answer, however well its lines match.
+
+``why_unanswered`` gathers the checks: a figure in the asked unit, a date, the asked item's own
+figure, the year, the ordinal and the names the question gives must be on the quoted lines or
+pages. The rest of this docstring is about the one check that reads the whole index: a thing the
+documents never name.
 
 「経済安全保障推進法に違反した場合の罰則ってどうなってる？」 asks for 罰則. Pages about the law match
 it well, and the composer would quote them; but a corpus that never writes 罰則 holds no answer.
@@ -15,11 +20,18 @@ not the word), and one about a part of the document itself (「…のグラフ�
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from core.text import has_japanese
+from core.text import Unit, has_japanese
+from rag.coverage import TermGroup
+from rag.evidence import Evidence
 from rag.followups import topic_of
-from rag.intent import QuestionIntent
+from rag.intent import QuestionIntent, gives_asked_type, states_unit
+from rag.items import figure_of_another_item
+from rag.names import names_no_document_holds
+from rag.ordinals import ordinals_named
+from rag.years import quoted_pages_name
 
 # Words for parts of a document: a question names them, a page shows them without writing them.
 DOCUMENT_PARTS = frozenset(
@@ -47,3 +59,55 @@ def unknown_asked_thing(
     if not words or any(w in DOCUMENT_PARTS for w in words):
         return None
     return thing if not any(known(w) for w in words) else None
+
+
+@dataclass(frozen=True)
+class IndexWords:
+    """What the index tells about words, for the checks below: a line's tokens, whether any page
+    holds a token, a question's proper nouns, whether a document holds a token."""
+
+    tokens: Callable[[str], Sequence[str]]
+    known: Callable[[str], bool] | None = None
+    names: Callable[[str], Sequence[TermGroup]] | None = None
+    document_holds: Callable[[str, str], bool] | None = None
+
+
+def why_unanswered(
+    question: str,
+    intent: QuestionIntent,
+    evidence: Sequence[Evidence],
+    page_units: Mapping[tuple[str, int], Sequence[Unit]],
+    page_text: Callable[[str, int], str | None],
+    words: IndexWords,
+    topic: str | None = None,
+) -> str | None:
+    """Why the quoted evidence, however well it matches, does not answer the question; None when
+    nothing says so. Each reason is a kind of thing the question asks that no quoted line or page
+    gives. ``topic``: set for a follow-up (see rag/followups.py)."""
+    if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
+        return f"no figure in {intent.unit}"  # 「何トン？」 answered by lines that give no tonnes
+    dates_only = replace(intent, wants_number=False, unit=None)
+    if intent.wants_date and not any(gives_asked_type(e.quote, dates_only, question) for e in evidence):
+        return "no date"  # 「施行日はいつ？」 answered by lines that give no date
+    asks_figure = intent.wants_number or intent.wants_date or intent.unit is not None
+    if asks_figure and figure_of_another_item(
+        evidence, page_units, lambda text: gives_asked_type(text, intent, question)
+    ):
+        return "the figure of another item"  # the budget row quoted stands under the previous item
+    if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
+        return "pages of other years"  # "FY2024 budget" asked of pages of other years only
+    if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
+        return "pages of other ordinals"  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant
+    if words.names is not None and words.document_holds is not None:
+        missing = names_no_document_holds(
+            words.names(question), (e.doc_id for e in evidence), words.document_holds
+        )
+        if missing:
+            return "documents that never name " + "・".join(missing)  # 「北海道千歳工場への支援額」
+    # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
+    # own (「担当は？」) are often not the documents' words, and its topic carries the question.
+    if topic is None and words.known is not None:
+        thing = unknown_asked_thing(question, intent, words.tokens, words.known)
+        if thing is not None:
+            return f"nothing in the documents is a {thing}"
+    return None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from core.text import CELL_SEPARATOR, Unit, normalize, split_units
-from rag.answerability import unknown_asked_thing
+from rag.answerability import IndexWords, why_unanswered
 from rag.confidence import evidence_confidence
 from rag.coverage import Coverage, TermGroup
 from rag.evidence import Evidence, Page, one_line
@@ -26,15 +26,12 @@ from rag.intent import (
     holds_asked_type,
     question_intent,
     stated_count,
-    states_unit,
 )
-from rag.items import figure_of_another_item
 from rag.list_answer import best_list, list_headed_by, with_list
 from rag.lists import outline_number
-from rag.ordinals import ordinals_named
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, is_heading, passage
 from rag.retrieval import RankedChunk
-from rag.years import quoted_pages_name, years_named
+from rag.years import years_named
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
@@ -87,13 +84,15 @@ class ExtractiveComposer:
         unit_similarity: Callable[[str, list[str]], list[float]] | None = None,
         *,
         known: Callable[[str], bool] | None = None,
+        names: Callable[[str], Sequence[TermGroup]] | None = None,
+        document_holds: Callable[[str, str], bool] | None = None,
         max_pages: int = 4,
     ):
         self._tokens = tokens
         self._query_groups = query_groups
         self._idf = idf
         self._unit_similarity = unit_similarity
-        self._known = known
+        self._words = IndexWords(tokens, known, names, document_holds)
         self._max_pages = max_pages
 
     # -------------------------------------------------------------- scoring
@@ -183,32 +182,9 @@ class ExtractiveComposer:
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = evidence_confidence(best.ctx, best.similarity, best.unit.text, dense_top, intent)
-        if intent.unit is not None and not any(states_unit(e.quote, intent.unit) for e in evidence):
-            confidence = 0.0  # 「何トン？」 answered by lines that give no figure in tonnes: not answered
-        if intent.wants_date and not any(
-            gives_asked_type(e.quote, replace(intent, wants_number=False, unit=None), question)
-            for e in evidence
-        ):
-            confidence = 0.0  # 「施行日はいつ？」 answered by lines that give no date: not answered
-        asks_figure = intent.wants_number or intent.wants_date or intent.unit is not None
-        if asks_figure and figure_of_another_item(
-            evidence,
-            {(c.page.doc_id, c.page.page): c.page.units for c in candidates},
-            lambda text: gives_asked_type(text, intent, question),
-        ):
-            confidence = 0.0  # the budget row quoted stands under the previous item, not the asked one
-        if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
-            confidence = 0.0  # "FY2024 budget", 「2024年にまとめた要綱」 asked of pages of other years only
-        if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
-            confidence = 0.0  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant only
-        # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its
-        # own (「担当は？」) are often not the documents' words, and its topic carries the question.
-        if (
-            topic is None
-            and self._known is not None
-            and unknown_asked_thing(question, intent, self._tokens, self._known)
-        ):
-            confidence = 0.0
+        page_units = {(c.page.doc_id, c.page.page): c.page.units for c in candidates}
+        if why_unanswered(question, intent, evidence, page_units, page_text, self._words, topic):
+            confidence = 0.0  # the best lines match, but none gives what the question asks
         return Composition(evidence, confidence)
 
     def _pages(

@@ -1,6 +1,6 @@
 """The keyword index of a process that ingests uploads while it answers.
 
-``KeywordIndex`` (``rag.retrieval``) brings itself up to date on the first read after the registry
+``KeywordIndex`` (``rag.keyword``) brings itself up to date on the first read after the registry
 changed: for an upload of 2,000 pages that is thousands of chunks fetched and a BM25 index built
 while every request of that moment waits for it. Here the upload's worker builds the next state
 before its commit (``prepare``, from ``Store.write_documents``' ``before_commit``), and the first
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.store import RegistrySnapshot, Store
-from rag.retrieval import KeywordIndex, KeywordState, build_keyword_state
+from rag.keyword import KeywordIndex, KeywordState, build_keyword_state
 
 
 class SwitchingKeywordIndex(KeywordIndex):

@@ -89,6 +89,8 @@ class PolicyQA:
             self.retriever.keyword.idf,
             self._unit_similarity,
             known=self.retriever.keyword.knows,
+            names=self.tokenizer.proper_noun_groups,
+            document_holds=self.retriever.keyword.document_holds,
         )
         self._llm = None
         self.uploads = Uploads(settings, self.store, self._ingest)

@@ -124,3 +124,12 @@ def test_one_tokenizer_serves_several_threads(tokenizer: Tokenizer) -> None:
     for t in threads:
         t.join()
     assert all(results[k] == expected for k in range(4))
+
+
+def test_proper_nouns_are_the_places_and_named_things_of_the_text(tokenizer: Tokenizer) -> None:
+    groups = tokenizer.proper_noun_groups("ラピダスの北海道千歳工場への支援と、能登半島地震の被害")
+    assert ("北海道",) in groups and ("千歳",) in groups
+    assert ("能登半島地震", "能登", "半島", "地震") in groups, "with its parts, like term_groups"
+    heads = {group[0] for group in groups}
+    assert not heads & {"工場", "支援", "被害"}, "common nouns are not names"
+    assert tokenizer.proper_noun_groups("What is the Tokyo minimum wage?") == [], "Japanese words only"

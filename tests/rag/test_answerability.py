@@ -47,3 +47,41 @@ def test_the_form_of_an_answer_is_not_its_content() -> None:
 
 def test_english_questions_are_not_judged_by_japanese_words() -> None:
     assert _unknown("What are the penalties under the Economic Security Promotion Act?") is None
+
+
+def _evidence(quote: str, doc: str = "deck", page: int = 16):
+    from rag.evidence import Evidence
+
+    return Evidence(doc, "資料", "", page, 0, len(quote), quote, (quote,), 1.0)
+
+
+def _why(question: str, quote: str, **words) -> str | None:
+    from rag.answerability import IndexWords, why_unanswered
+
+    return why_unanswered(
+        question,
+        question_intent(question),
+        [_evidence(quote)],
+        {},
+        lambda doc, page: quote,
+        IndexWords(_tokens, VOCABULARY.__contains__, **words),
+    )
+
+
+def test_the_reason_says_what_the_quoted_lines_lack() -> None:
+    line = "令和6年度予算額は756百万円。経済安全保障推進法に基づく支援。"
+    assert _why("令和6年度の予算はいくら？", line) is None
+    assert _why("令和7年度の予算はいくら？", line) == "pages of other years"
+    assert _why("推進法はいつ施行された？", "経済安全保障推進法に基づく支援。") == "no date"
+    assert _why("経済安全保障推進法の罰則は？", line) == "nothing in the documents is a 罰則"
+
+
+def test_a_name_no_quoted_document_holds_is_a_reason() -> None:
+    line = "熊本の工場への支援は最大4,760億円。"
+    names = {"熊本": ("熊本",), "北海道": ("北海道",)}
+    words = dict(
+        names=lambda text: [group for name, group in names.items() if name in text],
+        document_holds=lambda doc, token: token in line,
+    )
+    assert _why("熊本の工場への支援額は？", line, **words) is None
+    assert _why("北海道の工場への支援額は？", line, **words) == "documents that never name 北海道"

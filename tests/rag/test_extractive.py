@@ -168,6 +168,28 @@ def test_a_question_about_a_thing_no_document_names_has_no_confidence() -> None:
     assert follow_up.confidence > 0.0
 
 
+def test_a_question_naming_a_place_no_quoted_document_writes_has_no_confidence() -> None:
+    """「北海道の工場」 asked of the iodine page: its words match, but the document never writes 北海道."""
+    document_words = set(bigrams(IODINE_PAGE))
+
+    def places(text: str) -> list[tuple[str, ...]]:
+        return [(place,) for place in ("北海道", "日本") if place in text]
+
+    naming = ExtractiveComposer(
+        bigrams,
+        bigram_groups,
+        lambda token: 1.0,
+        names=places,
+        document_holds=lambda doc, token: set(bigrams(token)) <= document_words,
+    )
+    pages = [ranked(41, IODINE_PAGE)]
+    assert (
+        naming.compose("北海道のヨウ素の産出量は？", pages, lambda doc, page: IODINE_PAGE).confidence == 0.0
+    )
+    for question in ("日本のヨウ素の産出量は？", "ヨウ素の産出量は？"):
+        assert naming.compose(question, pages, lambda doc, page: IODINE_PAGE).confidence > 0.0, question
+
+
 NNET_PAGE = (
     "地震に関する調査研究\n"
     "令和6年度予算額 | 680百万円\n"

@@ -169,3 +169,14 @@ def test_a_focus_decides_which_part_of_the_query_a_page_must_hold(deck_service):
     for h in hits:
         assert h.page_coverage == pytest.approx(asked(pages[(h.doc_id, h.page)]))
     assert any(asked(pages[(h.doc_id, h.page)]) != whole(pages[(h.doc_id, h.page)]) for h in hits)
+
+
+def test_the_keyword_index_says_which_words_a_document_holds(deck_service):
+    keyword = deck_service.retriever.keyword
+    state = keyword.refresh()
+    doc_id = next(iter(state.doc_tokens))
+    first_page = next(key for key in state.page_tokens if key[0] == doc_id)
+    word = next(iter(state.page_tokens[first_page]))
+    assert keyword.document_holds(doc_id, word)
+    assert not keyword.document_holds(doc_id, "北海道千歳"), "a word on none of its pages"
+    assert not keyword.document_holds("no-such-document", word)
