@@ -29,7 +29,7 @@ from rag.evidence import Evidence
 from rag.followups import topic_of
 from rag.intent import QuestionIntent, gives_asked_type, states_unit
 from rag.items import figure_of_another_item
-from rag.names import names_no_document_holds
+from rag.names import acronyms, names_no_document_holds
 from rag.ordinals import ordinals_named
 from rag.years import quoted_pages_name
 
@@ -99,9 +99,10 @@ def why_unanswered(
     if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
         return "pages of other ordinals"  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant
     if words.names is not None and words.document_holds is not None:
-        missing = names_no_document_holds(
-            words.names(question), (e.doc_id for e in evidence), words.document_holds
-        )
+        named = list(words.names(question))
+        if words.known is not None and has_japanese(question):
+            named += [group for group in acronyms(question) if words.known(group[0])]
+        missing = names_no_document_holds(named, (e.doc_id for e in evidence), words.document_holds)
         if missing:
             return "documents that never name " + "・".join(missing)  # 「北海道千歳工場への支援額」
     # 「…の罰則は？」 where no document ever writes 罰則. Not for a follow-up: its few words of its

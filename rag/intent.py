@@ -119,12 +119,14 @@ def question_intent(question: str) -> QuestionIntent:
 
 # 何 + a counter or unit: 何トン, 何GW, 何%, 何社, 何か国, 何週間. Not 何か (something), 何て, 何の…
 _ASKED_UNIT = re.compile(
-    r"何\s*(か国|カ国|ヶ国|週間|時間|か月|カ月|ヶ月|[a-z%]+|[ァ-ヴ][ァ-ヴー]*|[社件人日条位回歳秒枚倍円個台基本種品点])"
+    r"何\s*(か国|カ国|ヶ国|か所|カ所|ヶ所|箇所|週間|時間|か月|カ月|ヶ月|[a-z%]+|[ァ-ヴ][ァ-ヴー]*"
+    r"|[社件人名日条位回歳秒枚倍円個台基本種品点戸棟校隻株局頭冊号割])"
 )
 _COUNTRIES = r"(?:か国|カ国|ヶ国)"
 _GENERIC_COUNTERS = frozenset("件個種点品")
 # Counters a document may use for the same things: companies are counted as 社 or 事業者, people as 人 or 名.
-_SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)"}
+_SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)", "名": r"(?:人|名)"}
+_PLACES = r"(?:か所|カ所|ヶ所|箇所)"
 _MONTHS = r"(?:か月|カ月|ヶ月)"
 MONEY = "円"
 _ASKED_MONEY = re.compile(
@@ -155,6 +157,8 @@ def states_unit(text: str, unit: str) -> bool:
         pattern = _COUNTRIES
     elif unit in ("か月", "カ月", "ヶ月"):
         pattern = _MONTHS
+    elif unit in ("か所", "カ所", "ヶ所", "箇所"):
+        pattern = _PLACES
     elif unit == MONEY:
         pattern = _CURRENCY
     number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)*\s*"

@@ -12,9 +12,13 @@ checked; 経産省 and 経済産業省 are common nouns to it, and abbreviations
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
+from core.text import normalize
 from rag.coverage import TermGroup
+
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,}(?![A-Za-z0-9])")
 
 # Era names are proper nouns to the dictionary; the years they date are rag/years.py's to check.
 ERA_NAMES = frozenset({"令和", "平成", "昭和"})
@@ -36,3 +40,10 @@ def names_no_document_holds(
         ):
             missing.append(group[0])
     return missing
+
+
+def acronyms(question: str) -> list[TermGroup]:
+    """Names written in capitals (AISI, SUMCO, MLETR), as index tokens (lower case). Checked only
+    where the index knows them: MHLW asked of pages that write 厚生労働省 says nothing."""
+    found = _ACRONYM.findall(normalize(question, keep_case=True, keep_spaces=True))
+    return [(word.lower(),) for word in dict.fromkeys(found)]

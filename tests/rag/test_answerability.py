@@ -85,3 +85,24 @@ def test_a_name_no_quoted_document_holds_is_a_reason() -> None:
     )
     assert _why("熊本の工場への支援額は？", line, **words) is None
     assert _why("北海道の工場への支援額は？", line, **words) == "documents that never name 北海道"
+
+
+def test_a_name_in_capitals_the_index_knows_counts_too_in_a_japanese_question() -> None:
+    """SUMCO is written on other documents (the index knows it), never on the quoted one."""
+    from rag.answerability import IndexWords, why_unanswered
+
+    line = "熊本の工場への支援は最大4,760億円。"
+
+    def why(question: str, known: set[str]) -> str | None:
+        return why_unanswered(
+            question,
+            question_intent(question),
+            [_evidence(line)],
+            {},
+            lambda doc, page: line,
+            IndexWords(_tokens, known.__contains__, lambda text: [], lambda doc, token: token in line),
+        )
+
+    assert why("SUMCOの工場への支援額は？", {"sumco"}) == "documents that never name sumco"
+    assert why("SUMCOの工場への支援額は？", set()) is None, "a name the index never saw says nothing"
+    assert why("How much support does SUMCO's plant get?", {"sumco"}) is None, "English: not checked"

@@ -100,6 +100,9 @@ def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count
         ("MF登録申請の手数料はいくら？", "円"),  # an amount of money
         ("What is the budget of the Digital Agency?", "円"),
         ("How much did the ground move at the Wajima station?", None),  # how much, but no money
+        ("応急仮設住宅って何戸着工して、何戸完成したの？", "戸"),
+        ("説明会には何名が参加した？", "名"),
+        ("観測点は全国何か所にある？", "か所"),
     ],
 )
 def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None) -> None:
@@ -121,6 +124,11 @@ def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None)
         ("令和6年度予算額 | 872百万円", "円", True),  # 百万円: more than one multiplier
         ("年間約8,000億ユーロの追加投資", "円", True),  # an amount in any currency
         ("令和6年度予算で措置", "円", False),  # a budget named, no amount
+        ("住家被害は全壊約9千棟", "棟", True),
+        ("応急仮設住宅の建設に着手", "戸", False),  # the thing named, no count of it
+        ("参加者は約1,700人", "名", True),  # 名 and 人 count the same people
+        ("全国12か所に設置", "か所", True),
+        ("全国12カ所に設置", "か所", True),
     ],
 )
 def test_a_text_states_a_figure_in_the_unit(text: str, unit: str, states: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.names import names_no_document_holds
+from rag.names import acronyms, names_no_document_holds
 
 DOCS = {
     "deck": {"ラピダス", "熊本", "jasm", "工場", "支援"},
@@ -42,3 +42,11 @@ def test_era_names_are_left_to_the_year_check() -> None:
 def test_no_documents_hold_nothing() -> None:
     assert names_no_document_holds([("熊本",)], [], holds) == ["熊本"]
     assert names_no_document_holds([], ["deck"], holds) == []
+
+
+def test_acronyms_are_the_words_written_in_capitals_as_index_tokens() -> None:
+    assert acronyms("ＪＡＳＭの熊本工場とSUMCOの新棟、AISIの予算") == [("jasm",), ("sumco",), ("aisi",)]
+    assert acronyms("Which plains does MLIT survey? Ask the Ministry.") == [("mlit",)], (
+        "not capitalised words"
+    )
+    assert acronyms("2nm世代とPPR-9087") == [("ppr",)]
