@@ -37,7 +37,7 @@ from rag.years import quoted_pages_name
 DOCUMENT_PARTS = frozenset(
     {"グラフ", "図", "表", "図表", "チャート", "スライド", "ページ", "資料", "写真", "イラスト"}
 )
-_PHRASE_SEPARATOR = re.compile(r"の|における|に関する|についての|による")
+_PHRASE_SEPARATOR = re.compile(r"(?<!も)の|における|に関する|についての|による")
 
 
 def asked_thing(question: str) -> str:

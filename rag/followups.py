@@ -51,7 +51,7 @@ _ENGLISH_FILLER = frozenset(
 )
 # Endings that ask about the subject rather than name it: cut to find the topic phrase.
 _TOPIC_END_JA = re.compile(
-    r"(?:について|に関して|に関する|とは|って|は|が|を|の)?"
+    r"(?:について|に関して|に関する|とは|って|は|が|を|の)?(?:全部|全て|すべて|ぜんぶ)?"
     r"(?:何|なに|なん|どれ|どこ|どの|どう|どんな|いつ|誰|だれ|いくら|いくつ|どのくらい|どれくらい|教えて|ある|あります|挙げて)"
     r"[^、]*$"
 )

@@ -22,6 +22,10 @@ def _unknown(question: str) -> str | None:
         ("経済安全保障推進法に違反した場合の罰則ってどうなってる？", "罰則"),
         ("2025年4月に米国が発表した日本に対する相互関税の税率は？", "税率"),
         ("N-netってどこに整備するもの？", "N-net"),
+        (
+            "特定重要物資のうち、経産省が所管してるものを全部教えて",
+            "うち、経産省が所管してるもの",
+        ),  # not split in もの
     ],
 )
 def test_the_asked_thing_is_the_head_of_the_topic(question: str, thing: str) -> None:

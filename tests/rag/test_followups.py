@@ -53,6 +53,8 @@ def test_the_topic_is_what_a_question_asks_about() -> None:
     assert topic_of("重要鉱物の備蓄制度について教えて") == "重要鉱物の備蓄制度"
     assert topic_of("蓄電池の補助金は？") == "蓄電池の補助金"
     assert topic_of("特定重要物資にはどんなものがある？") == "特定重要物資"
+    assert topic_of("事前報告の対象技術を全部教えて") == "事前報告の対象技術", "全部 asks for the whole list"
+    assert topic_of("特定重要物資をすべて挙げて") == "特定重要物資"
     assert topic_of("What is the rare earth stockpile programme?") == "the rare earth stockpile programme"
 
 
