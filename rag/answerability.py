@@ -31,7 +31,7 @@ from rag.intent import QuestionIntent, gives_asked_type, states_unit
 from rag.items import figure_of_another_item
 from rag.names import acronyms, names_no_document_holds
 from rag.ordinals import ordinals_named
-from rag.years import quoted_pages_name
+from rag.years import months_named, quoted_pages_name
 
 # Words for parts of a document: a question names them, a page shows them without writing them.
 DOCUMENT_PARTS = frozenset(
@@ -96,6 +96,8 @@ def why_unanswered(
         return "the figure of another item"  # the budget row quoted stands under the previous item
     if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
         return "pages of other years"  # "FY2024 budget" asked of pages of other years only
+    if intent.months and not quoted_pages_name(evidence, page_text, intent.months, months_named):
+        return "pages of other months"  # 「2025年4月に始めた規制」 asked of pages that end in 2024
     if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
         return "pages of other ordinals"  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant
     if words.names is not None and words.document_holds is not None:

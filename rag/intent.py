@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from core.text import has_japanese, normalize
 from rag.lists import OUTLINE_RE
 from rag.ordinals import kanji_number, ordinals_named
-from rag.years import years_named
+from rag.years import months_named, years_named
 
 MAX_LIST_ITEMS = 20
 
@@ -85,6 +85,7 @@ class QuestionIntent:
     wants_source: bool = False  # where something comes from: source attributions are the answer
     unit: str | None = None  # 「何トン？」「何社？」「何GW？」: the unit the asked-for figure comes in
     years: frozenset[int] = frozenset()  # 「令和6年度の予算」, "in FY2024": the years the question is about
+    months: frozenset[int] = frozenset()  # 「2025年4月に始めた規制」: year * 100 + month
     ordinals: frozenset[int] = frozenset()  # 「熊本第2工場」: the ordinals the question names
 
 
@@ -113,6 +114,7 @@ def question_intent(question: str) -> QuestionIntent:
         wants_source=bool(_WANT_SOURCE.search(q)),
         unit=asked_unit(q),
         years=years_named(question),
+        months=months_named(question),
         ordinals=ordinals_named(question),
     )
 

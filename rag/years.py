@@ -34,6 +34,29 @@ def years_named(text: str) -> frozenset[int]:
     return frozenset(years)
 
 
+_ERA_MONTH = re.compile(r"(令和|平成|昭和)\s*(元|\d{1,2})\s*年\s*(\d{1,2})\s*月")
+_WESTERN_MONTH = re.compile(r"(?<![\d.,])((?:19|20)?\d{2})\s*年\s*(\d{1,2})\s*月")
+_ENGLISH_MONTHS = (
+    "january february march april may june july august september october november december".split()
+)
+_ENGLISH_MONTH = re.compile(r"\b(" + "|".join(_ENGLISH_MONTHS) + r")\s+(?:\d{1,2},?\s+)?((?:19|20)\d{2})\b")
+
+
+def months_named(text: str) -> frozenset[int]:
+    """Every month of a year the text names, as year * 100 + month: 2025年4月, 令和6年1月, 24年9月
+    (a slide's two-digit year) and "April 2025" are 202504, 202401, 202409, 202504."""
+    text = normalize(text, keep_spaces=True)
+    months = {
+        (_ERA_START[era] + (1 if number == "元" else int(number))) * 100 + int(month)
+        for era, number, month in _ERA_MONTH.findall(text)
+    }
+    for year, month in _WESTERN_MONTH.findall(text):
+        months.add((int(year) if len(year) == 4 else 2000 + int(year)) * 100 + int(month))
+    for name, year in _ENGLISH_MONTH.findall(text.lower()):
+        months.add(int(year) * 100 + _ENGLISH_MONTHS.index(name) + 1)
+    return frozenset(m for m in months if 1 <= m % 100 <= 12)
+
+
 def quoted_pages_name(
     evidence: Sequence[Evidence],
     page_text: Callable[[str, int], str | None],
