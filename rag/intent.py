@@ -132,7 +132,7 @@ _PLACES = r"(?:か所|カ所|ヶ所|箇所)"
 _MONTHS = r"(?:か月|カ月|ヶ月)"
 MONEY = "円"
 _ASKED_MONEY = re.compile(
-    r"いくら|金額|総額|予算額|費用|手数料|料金|価格|"
+    r"いくら|金額|総額|予算|費用|手数料|料金|価格|"
     r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding|allocation|allocated|appropriation)\b"
 )
 _CURRENCY = r"(?:円|ドル|ユーロ|ポンド|ウォン|元)"

@@ -98,6 +98,7 @@ def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count
         ("市場関係者は銅のことを何て言ってる？", None),
         ("日本は世界から何年遅れていると言われている？", None),  # a year or a span: not a unit to check
         ("MF登録申請の手数料はいくら？", "円"),  # an amount of money
+        ("南海トラフ 海底地震津波観測網 構築 予算 令和6年度", "円"),  # keywords: 予算 asks the amount
         ("What is the budget of the Digital Agency?", "円"),
         ("How much did the ground move at the Wajima station?", None),  # how much, but no money
         ("応急仮設住宅って何戸着工して、何戸完成したの？", "戸"),
