@@ -87,6 +87,7 @@ class QuestionIntent:
     years: frozenset[int] = frozenset()  # 「令和6年度の予算」, "in FY2024": the years the question is about
     months: frozenset[int] = frozenset()  # 「2025年4月に始めた規制」: year * 100 + month
     ordinals: frozenset[int] = frozenset()  # 「熊本第2工場」: the ordinals the question names
+    asked_noun: str | None = None  # 「どの様式で出す？」: the answer names a 様式
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -116,6 +117,7 @@ def question_intent(question: str) -> QuestionIntent:
         years=years_named(question),
         months=months_named(question),
         ordinals=ordinals_named(question),
+        asked_noun=asked_noun(q),
     )
 
 
@@ -136,6 +138,20 @@ _ASKED_MONEY = re.compile(
     r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding|allocation|allocated|appropriation)\b"
 )
 _CURRENCY = r"(?:円|ドル|ユーロ|ポンド|ウォン|元)"
+
+
+# 「どの様式で」「どの法律に基づいて」: the word after どの is the kind of thing the answer names. Not
+# どの程度 / どのくらい / どのよう (how much, how), which ask a quantity or a manner.
+_WHICH_NOUN = re.compile(r"どの\s*([^\sをにでがはのとへやもか、。？?（）()「」]{1,8})")
+_NOT_A_NOUN = ("程度", "くらい", "ぐらい", "位", "よう", "様に", "様な", "辺")
+
+
+def asked_noun(question: str) -> str | None:
+    """The kind of thing a 「どの…」 question asks for: 「どの様式で出せばいい？」 → 様式."""
+    m = _WHICH_NOUN.search(question)
+    if m is None or m.group(1) == "様" or m.group(1).startswith(_NOT_A_NOUN):
+        return None
+    return m.group(1)
 
 
 def asked_unit(question: str) -> str | None:
@@ -198,6 +214,7 @@ def holds_asked_type(text: str, intent: QuestionIntent) -> bool:
         (intent.wants_number and DIGIT_RE.search(text))
         or (intent.wants_date and DATE_RE.search(text))
         or (intent.unit is not None and DIGIT_RE.search(text) and states_unit(text, intent.unit))
+        or (intent.asked_noun is not None and intent.asked_noun in normalize(text))
     )
 
 

@@ -157,3 +157,25 @@ def test_a_line_with_a_figure_in_the_asked_unit_holds_the_asked_type() -> None:
     intent = question_intent("中間試案（概要）は法制審議会の第何回会議の配布資料？")
     assert holds_asked_type("法制審議会第１９８回会議配布資料民１－３", intent)
     assert not holds_asked_type("船荷証券に関する規定等の見直しに関する中間試案（概要）", intent)
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("MF登録申請書って、どの様式で出せばいいの？", "様式"),
+        ("先端半導体はどの法律に基づいて支援されている？", "法律"),
+        ("欧州はIntelの工場をどの国に誘致した？", "国"),
+        ("欧州は原薬をどの程度中国に頼っている？", None),  # a quantity
+        ("どのように対応する？", None),  # a manner
+        ("どの様に対応する？", None),
+        ("重要物資には何がある？", None),
+    ],
+)
+def test_a_which_question_names_the_kind_of_thing_its_answer_names(question: str, noun: str | None) -> None:
+    assert question_intent(question).asked_noun == noun
+
+
+def test_a_line_naming_the_asked_kind_of_thing_holds_the_asked_type() -> None:
+    intent = question_intent("MF登録申請書って、どの様式で出せばいいの？")
+    assert holds_asked_type("規則の様式第四十二による申請書を利用すること。", intent)
+    assert not holds_asked_type("ＭＦ改正通知によるほか、下記に留意されるよう", intent)
