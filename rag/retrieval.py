@@ -14,6 +14,7 @@ from core.embedders import Embedder
 from core.store import RegistrySnapshot, Store, StoredChunk
 from core.text import has_japanese
 from core.tokenize import Tokenizer
+from rag.abbreviations import with_other_forms
 from rag.coverage import Coverage, TermGroup, flatten
 from rag.crosslingual import TermTranslator
 from rag.keyword import KeywordIndex, KeywordState
@@ -118,7 +119,9 @@ class HybridRetriever:
 
     def query_groups(self, question: str) -> list[TermGroup]:
         """The question's terms grouped by the word they come from (see rag/coverage.py)."""
-        if self.translator is None or has_japanese(question):
+        if has_japanese(question):
+            return with_other_forms(self.tokenizer.query_term_groups(question), self.tokenizer.term_groups)
+        if self.translator is None:
             return self.tokenizer.query_term_groups(question)
         state = self.keyword.refresh()
         if self._translated_revision != state.revision:
