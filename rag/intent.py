@@ -154,6 +154,17 @@ def asked_noun(question: str) -> str | None:
     return m.group(1)
 
 
+# "How many tonnes / companies / people …": English asks the same units by the counted noun.
+_ASKED_UNIT_EN = (
+    (re.compile(r"\bhow many (?:million |billion |thousand )?(?:tonnes|tons)\b"), "トン"),
+    (re.compile(r"\bhow many (?:companies|firms|businesses|enterprises)\b"), "社"),
+    (re.compile(r"\bhow many (?:people|persons|workers|employees|staff|jobs|deaths|victims)\b"), "人"),
+    (re.compile(r"\bhow many (?:countries|nations)\b"), "か国"),
+    (re.compile(r"\bhow many (?:days)\b"), "日"),
+    (re.compile(r"\bhow many (?:times)\b"), "回"),
+)
+
+
 def asked_unit(question: str) -> str | None:
     """The unit a 「何＋単位」 question asks its figure in (in the matching form), if any; 円 for a
     question that asks an amount of money (いくら, 手数料, "what is the budget"), which a line in
@@ -161,6 +172,10 @@ def asked_unit(question: str) -> str | None:
     m = _ASKED_UNIT.search(normalize(question))
     if m:
         return m.group(1)
+    english = normalize(question, keep_spaces=True)
+    for pattern, unit in _ASKED_UNIT_EN:
+        if pattern.search(english):
+            return unit
     return MONEY if _ASKED_MONEY.search(normalize(question, keep_spaces=True)) else None
 
 

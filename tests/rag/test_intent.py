@@ -101,6 +101,10 @@ def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count
         ("南海トラフ 海底地震津波観測網 構築 予算 令和6年度", "円"),  # keywords: 予算 asks the amount
         ("What is the budget of the Digital Agency?", "円"),
         ("How much did the ground move at the Wajima station?", None),  # how much, but no money
+        ("How many million tonnes of LNG a year will the US export to Japan?", "トン"),
+        ("How many staff does the AI Safety Institute have?", "人"),
+        ("How many companies gave valid answers?", "社"),
+        ("How many disputes were brought to the WTO?", None),  # a count of anything: no unit to check
         ("応急仮設住宅って何戸着工して、何戸完成したの？", "戸"),
         ("説明会には何名が参加した？", "名"),
         ("観測点は全国何か所にある？", "か所"),
