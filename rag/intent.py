@@ -128,6 +128,9 @@ _ASKED_UNIT = re.compile(
 )
 _COUNTRIES = r"(?:か国|カ国|ヶ国)"
 _GENERIC_COUNTERS = frozenset("件個種点品")
+# What follows a number that counts no things: a date or time (年, 月, 日, 時), times (回), a rate
+# (倍, %), money (円), people (人, 名), an age, a length of time, a reference (号, 条, 項, 版, 次, 位).
+_NOT_A_COUNT = r"(?!年|月|日|時|回|倍|%|円|人|名|歳|分|秒|週|か月|カ月|ヶ月|号|条|項|版|次|位)"
 # Counters a document may use for the same things: companies are counted as 社 or 事業者, people as 人 or 名.
 _SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)", "名": r"(?:人|名)"}
 _PLACES = r"(?:か所|カ所|ヶ所|箇所)"
@@ -182,8 +185,8 @@ def asked_unit(question: str) -> str | None:
 def states_unit(text: str, unit: str) -> bool:
     """Does the text give a figure in ``unit``: 「約1,700人」「30%」「5技術」 for 人, %, 技術 …"""
     pattern = re.escape(unit)
-    if unit in _GENERIC_COUNTERS:  # 「何件？」 is answered by 「5技術」 or 「12物資」: any counted figure
-        pattern = r"(?!年|月|日|時)"
+    if unit in _GENERIC_COUNTERS:  # 「何件？」 is answered by 「5技術」 or 「12物資」: any counted figure,
+        pattern = _NOT_A_COUNT  # but not a date, a time, a number of times, an amount or a reference
     elif unit in _SAME_COUNT:
         pattern = _SAME_COUNT[unit]
     elif unit in ("か国", "カ国", "ヶ国"):
@@ -195,7 +198,11 @@ def states_unit(text: str, unit: str) -> bool:
     elif unit == MONEY:
         pattern = _CURRENCY
     number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)*\s*"
-    return bool(re.search(number + pattern, normalize(text)))
+    if unit in _GENERIC_COUNTERS:  # not an identifier's digit (G7, M6.5) nor the 一 of 一定, 一部
+        number = r"(?<![a-z\d])(?:\d[\d,.]*|[二三四五六七八九十百千][一二三四五六七八九十百千]*)(?![\d,.])"
+    # An item's outline mark (②, (3)) is no figure: 「②発行場面の規律」 counts nothing.
+    lines = (normalize(OUTLINE_RE.sub("", line)) for line in text.split("\n"))
+    return any(re.search(number + pattern, line) for line in lines)
 
 
 _NUMERAL = r"(?<![\d一二三四五六七八九十百千])(\d{1,2}|[一二三四五六七八九十]{1,2})"

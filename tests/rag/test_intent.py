@@ -122,6 +122,11 @@ def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None)
         ("3事業者を認定", "社", True),  # companies as 事業者
         ("事前報告対象として、現在10技術を指定", "件", True),  # 件 asks for any count
         ("2023年に施行", "件", False),  # a year is no count
+        ("計８回の審議を重ね", "件", False),  # nor a number of sessions
+        ("②発行場面の規律の内容等", "件", False),  # nor an outline mark
+        ("電子船荷証券記録に一定の技術的要件を設ける", "件", False),  # nor the 一 of a word
+        ("Ｇ７デジタル担当大臣共同声明", "件", False),  # nor an identifier's digit
+        ("事前報告の対象は十二物資", "件", True),
         ("2030年までの早期にGW級の量産体制構築に取り組む。", "gw", False),  # GW without a figure
         ("主な原材料のヨウ素は、日本は世界第2位の産出量（シェア30%）。", "トン", False),
         ("12か国が参加", "か国", True),
