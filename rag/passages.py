@@ -23,7 +23,7 @@ _POINTS_BACK = re.compile(
 _ASIDE = re.compile(r"^[（(][^（）()]+[）)]$")
 
 # A sentence that goes on with the same account: 「死因の約4割が「圧死」…。」「また、約1割が「低体温症」…」.
-_GOES_ON = re.compile(r"^(?:また|さらに|加えて|このほか|なお)、")
+_GOES_ON = re.compile(r"^(?:また|さらに|加えて|このほか|なお|この場合において|この場合)、")
 
 
 def is_heading(unit: Unit) -> bool:

@@ -124,3 +124,14 @@ def test_a_sentence_the_next_one_goes_on_with_brings_it() -> None:
     cause = shown_for(page, "圧死")
     assert cause.startswith("警察庁情報") and cause.endswith("「低体温症・凍死」であった。")
     assert shown_for(page, "また、") == "また、約1割が「低体温症・凍死」であった。"
+
+
+def test_a_sentence_naming_a_term_brings_the_one_that_says_what_it_is_in_this_case() -> None:
+    """「…換算率を乗じた時間数とする。」 names the rate; 「この場合において、換算率とは…１５％とする。」 gives it."""
+    page = (
+        "４代替休暇の時間数は、１か月６０時間を超える時間外労働時間数に換算率を乗じた時間数とする。"
+        "この場合において、換算率とは、割増賃金率５０％から３５％を差し引いた１５％とする。"
+        "また、取得した時間数を換算率で除した時間数については、支払を要しないこととする。" * 2
+    )
+    shown = shown_for(page, "換算率を乗じた")
+    assert shown.startswith("４代替休暇") and shown.endswith("１５％とする。")
