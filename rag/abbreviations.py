@@ -18,7 +18,6 @@ _PAIRS = {
     "文科省": "文部科学省",
     "国交省": "国土交通省",
     "農水省": "農林水産省",
-    "環境省": "環境省",
     "デジ庁": "デジタル庁",
     "規制委": "原子力規制委員会",
     "公取委": "公正取引委員会",
@@ -27,7 +26,7 @@ _PAIRS = {
     "安保": "安全保障",
     "補正": "補正予算",
 }
-FULL_FORMS = {short: full for short, full in _PAIRS.items() if short != full}
+FULL_FORMS = dict(_PAIRS)
 SHORT_FORMS = {full: short for short, full in FULL_FORMS.items()}
 
 
@@ -38,7 +37,7 @@ def with_other_forms(
     (パブコメ → パブコメ, パブリックコメント, パブリック, コメント); the others are kept as they are."""
     out = []
     for group in groups:
-        other = FULL_FORMS.get(group[0]) or SHORT_FORMS.get(group[0]) if group else None
+        other = (FULL_FORMS.get(group[0]) or SHORT_FORMS.get(group[0])) if group else None
         if other is None:
             out.append(group)
             continue
