@@ -94,6 +94,17 @@ class StorageFailure(StoreUnavailable):
         return without_paths(self.message)
 
 
+class IndexDamaged(StoreUnavailable):
+    """The embedded index's vector files cannot be read (a process was killed while Chroma
+    rewrote them) and cannot be rebuilt by this caller; the records themselves are intact."""
+
+    code = "index_damaged"
+    retry_after_s = None
+
+    def public_message(self) -> str:
+        return without_paths(self.message)
+
+
 class EmbedderMismatch(PolicyQAError):
     """The index was built with another embedder; its vectors would not be comparable."""
 

@@ -129,6 +129,14 @@ def _sentences(line: str) -> list[tuple[int, int]]:
     return spans
 
 
+def embedding_text(heading: str, text: str) -> str:
+    """What the embedder sees for a chunk: the heading gives a short chunk its topic. Ingest and
+    the rebuild of a damaged vector index both embed this, so the two give the same vectors."""
+    if heading and not text.startswith(heading):
+        return f"{heading}\n{text}"
+    return text
+
+
 def title_of(page_text: str) -> str:
     """The first non-empty line: on slides and most reports, the page heading."""
     for line in page_text.split("\n"):

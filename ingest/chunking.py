@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.text import Unit, split_units, title_of
+from core.text import Unit, embedding_text, split_units, title_of
 from ingest.layout import HEADING_MAX_CHARS, cap_heading
 
 CHUNKER_VERSION = "layout-v5"  # bump when chunk boundaries change, so re-ingest rebuilds
@@ -21,10 +21,7 @@ class Chunk:
 
     @property
     def embedding_text(self) -> str:
-        """What the embedder sees: the heading gives a short chunk its topic."""
-        if self.heading and not self.text.startswith(self.heading):
-            return f"{self.heading}\n{self.text}"
-        return self.text
+        return embedding_text(self.heading, self.text)
 
 
 def _pieces(units: list[Unit], max_chars: int) -> list[tuple[int, int]]:

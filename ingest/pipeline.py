@@ -361,6 +361,7 @@ class Ingestor:
                     sha256=sha,
                     ingested_at=record.ingested_at,
                     tokens=tok,
+                    heading=c.heading,
                 )
                 for c, tok in zip(chunks, tokens)
             ]

@@ -68,7 +68,7 @@ class PolicyQA:
             settings.embedder, threads=settings.embed_threads, batch=settings.embed_batch
         )
         self.tokenizer = Tokenizer()
-        self.store = Store(settings, self.embedder.name, self.embedder.dimension)
+        self.store = Store(settings, self.embedder.name, self.embedder.dimension, self.embedder.embed)
         cache = settings.data_dir / "cache" / f"terms-{_slug(self.embedder.name)}.npz"
         self.retriever = HybridRetriever(
             self.store,

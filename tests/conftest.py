@@ -126,7 +126,7 @@ def deck_settings(tmp_path_factory, embedder):
             shutil.copy(DECK_PDF, corpus / DECK_PDF.name)
             shutil.copy(CORPUS / "manifest.toml", corpus / "manifest.toml")
             settings = make_settings(shared / "data", corpus)
-            store = Store(settings, embedder.name, embedder.dimension)
+            store = Store(settings, embedder.name, embedder.dimension, embedder.embed)
             report = Ingestor(settings, store, embedder, Tokenizer()).run()
             assert report.ok and report.summary()["pages"] == 64, report.to_dict()
             store.close()

@@ -3,6 +3,8 @@
 A server that does not answer becomes ``StoreUnavailable`` (and the next call reconnects); an
 embedded index whose disk is full or read-only becomes ``StorageFailure``; an index built with
 another embedder becomes ``EmbedderMismatch``. Nothing above this module sees a Chroma exception.
+An embedded index whose vector files a killed process left unreadable is rebuilt when it is
+opened (``core.store.repair``).
 
 Embedded Chroma writes to its files as soon as it opens them, so it cannot open an index in a
 read-only folder. Such an index is copied to a private temporary folder and answered from there:
@@ -25,8 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from core.errors import EmbedderMismatch, StorageFailure, StoreUnavailable
+from core.errors import EmbedderMismatch, IndexDamaged, StorageFailure, StoreUnavailable
 from core.settings import Settings
+from core.store import repair
+from core.store.locks import WriteLock
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +46,11 @@ SYNC_THRESHOLD = 100
 class Chroma:
     """The chunk and registry collections of one index, for one embedder; calls are serialised."""
 
-    def __init__(self, settings: Settings, embedder_name: str, dimension: int) -> None:
+    def __init__(
+        self, settings: Settings, embedder_name: str, dimension: int, embed: repair.Embed | None = None
+    ) -> None:
         self.settings = settings
+        self.embed = embed  # to rebuild a damaged vector index of the chunks
         self.embedder_name = embedder_name
         self.dimension = dimension
         self.lock = threading.RLock()
@@ -52,6 +59,7 @@ class Chroma:
         self.registry: Any = None
         self.on_open: Callable[[], None] = lambda: None  # the store re-reads its revision on every (re)open
         self.copy: Path | None = None  # where a read-only index is answered from
+        self.write_lock = WriteLock(settings.data_dir)  # one writer; also held to rebuild vectors
 
     @property
     def is_server(self) -> bool:
@@ -121,8 +129,43 @@ class Chroma:
             SharedSystemClient.clear_system_cache()  # the new setting applies to a new client only
             client = self.connect()
             chunks, registry = self._collections(client)
+        if not self.is_server:
+            damaged = [c.name for c in (chunks, registry) if not self._vectors_readable(c)]
+            if damaged:
+                client = self._rebuild(client, damaged)
+                chunks, registry = self._collections(client)
         self.client, self.chunks, self.registry = client, chunks, registry
         self.on_open()
+
+    def _vectors_readable(self, collection: Any) -> bool:
+        path = self._embedded_path()
+        return not repair.marker(path, collection.name).exists() and repair.is_readable(path, collection)
+
+    def _rebuild(self, client: Any, names: list[str]) -> Any:
+        """Rebuild the named collections' vector indexes; the client to go on with."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        path = self._embedded_path()
+        prefix = f"{self.settings.collection}-"
+        vectors = {name: repair.vectors_of(name.removeprefix(prefix), self.embed, path) for name in names}
+        # A read-only index is rebuilt in its private copy, where no other process writes.
+        with self.write_lock(wait=False) if self.copy is None else contextlib.nullcontext(True) as mine:
+            if not mine:
+                raise IndexDamaged(
+                    f"the vector index of {', '.join(names)} under {path} is damaged and another "
+                    "process is writing to the index; it is rebuilt when that process opens it, or "
+                    "by the next `policyqa ingest`"
+                )
+            ids = {name: str(client.get_collection(name).id) for name in names}
+            with contextlib.suppress(Exception):
+                client.close()
+            SharedSystemClient.clear_system_cache()
+            for name in names:
+                repair.remove_vector_index(path, name, ids[name])
+            client = self.connect()
+            for name in names:
+                repair.write_vectors_again(path, client.get_collection(name), vectors[name], BATCH)
+        return client
 
     def _collections(self, client: Any) -> tuple[Any, Any]:
         name = self.settings.collection
@@ -166,6 +209,12 @@ class Chroma:
             except (EmbedderMismatch, StoreUnavailable):
                 raise
             except Exception as exc:  # noqa: BLE001 - chromadb/httpx raise many kinds on outages
+                if not self.is_server and repair.is_damage(exc):
+                    self.client = self.chunks = self.registry = None  # the next call opens and rebuilds it
+                    raise IndexDamaged(
+                        f"the vector index under {self.settings.chroma_path} became unreadable "
+                        f"({exc}); it is rebuilt on the next call"
+                    ) from exc
                 if self.is_server and _looks_like_outage(exc):
                     # Keep the client (its HTTP session has our timeout and reconnects by itself; a new
                     # client would start without one) but fetch the collections again next time.

@@ -42,6 +42,9 @@ def marker_record(kind: Literal["pending", "retired"], gen: str, doc_id: str) ->
     return f"{kind}:{gen}", {"kind": kind, "gen": gen, "doc_id": doc_id}, ""
 
 
+REGISTRY_VECTOR = [0.0]  # registry records carry no meaning in vector space
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     doc_id: str
@@ -102,6 +105,7 @@ class ChunkMeta:
     sha256: str
     ingested_at: str
     tokens: str  # the keyword tokens, space separated (the keyword index is rebuilt from them)
+    heading: str = ""  # the title line embedded with the chunk (a damaged vector index is rebuilt from it)
 
     def to_metadata(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +124,7 @@ class ChunkMeta:
             sha256=str(meta.get("sha256", "")),
             ingested_at=str(meta.get("ingested_at", "")),
             tokens=str(meta.get("tokens", "")),
+            heading=str(meta.get("heading", "")),
         )
 
 

@@ -32,8 +32,8 @@ from core.pace import Pace, step
 from core.settings import Settings
 from core.store.chroma import BATCH as _BATCH
 from core.store.chroma import Chroma
-from core.store.locks import WriteLock
 from core.store.records import (
+    REGISTRY_VECTOR,
     STATE_ID,
     ChunkMeta,
     DocumentRecord,
@@ -49,10 +49,9 @@ from core.store.records import (
     state_record,
     tombstone_record,
 )
+from core.store.repair import Embed
 
 log = logging.getLogger(__name__)
-
-_DUMMY_VECTOR = [0.0]  # registry records carry no meaning in vector space
 
 
 def _hidden_filter(snap: RegistrySnapshot) -> dict[str, Any] | None:
@@ -69,16 +68,16 @@ def _where(*clauses: dict[str, Any] | None) -> dict[str, Any] | None:
 class Store:
     """Thread-safe access to the two collections, for one embedder."""
 
-    def __init__(self, settings: Settings, embedder_name: str, dimension: int):
+    def __init__(self, settings: Settings, embedder_name: str, dimension: int, embed: Embed | None = None):
+        """``embed`` (the embedder's) lets a damaged vector index of the chunks be rebuilt here."""
         self.settings = settings
         self.embedder_name = embedder_name
         self.dimension = dimension
-        self.db = Chroma(settings, embedder_name, dimension)
+        self.db = Chroma(settings, embedder_name, dimension, embed)
         self.db.on_open = self._opened
         self._snapshot: RegistrySnapshot | None = None
         self._own_revisions: deque[str] = deque(maxlen=256)
         self._open_revision: str | None = None
-        self._write_lock = WriteLock(settings.data_dir)
         self._crowded: str | None = None  # a revision whose hidden chunks crowd out the live ones
 
     @contextmanager
@@ -159,7 +158,7 @@ class Store:
             ids=[r[0] for r in batch],
             metadatas=[r[1] for r in batch],
             documents=[r[2] for r in batch],
-            embeddings=[_DUMMY_VECTOR] * len(batch),
+            embeddings=[REGISTRY_VECTOR] * len(batch),
         )
 
     # ------------------------------------------------------------------ reads
@@ -247,7 +246,7 @@ class Store:
     # ------------------------------------------------------------------ writes
     def write_lock(self, *, wait: bool = True) -> AbstractContextManager[bool]:
         """One writer at a time on this machine (see ``core.store.locks.WriteLock``)."""
-        return self._write_lock(wait=wait)
+        return self.db.write_lock(wait=wait)
 
     def write_documents(
         self,

@@ -84,7 +84,7 @@ def stored_versions(view: dict, versions: Versions) -> dict[str, str]:
 
 
 def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
-    tmp_path: Path, make_pdf, embedder
+    tmp_path: Path, make_pdf, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
     started = time.monotonic()
     rng = random.Random(SEED)
@@ -145,9 +145,10 @@ def test_sigkill_at_random_moments_never_leaves_a_half_written_document(
         interrupted_updates += sum(1 for d in changed if d in now and now[d] != current[d])
         live = now
 
+    rebuilds = sum("rebuilding the vector index" in r.getMessage() for r in caplog.records)
     print(
         f"\nan update run takes {run_seconds:.1f} s; {kills}/{TRIALS} runs killed before finishing, "
-        f"{interrupted_updates} updates interrupted; "
+        f"{interrupted_updates} updates interrupted, {rebuilds} vector indexes rebuilt after a kill; "
         f"plan: {plan}"
     )
     assert kills >= TRIALS // 2, f"only {kills} kills landed before the runs finished: {plan}"
