@@ -130,9 +130,14 @@ _COUNTRIES = r"(?:か国|カ国|ヶ国)"
 _GENERIC_COUNTERS = frozenset("件個種点品")
 # What follows a number that counts no things: a date or time (年, 月, 日, 時), times (回), a rate
 # (倍, %), money (円), people (人, 名), an age, a length of time, a reference (号, 条, 項, 版, 次, 位).
-_NOT_A_COUNT = r"(?!年|月|日|時|回|倍|%|円|人|名|歳|分|秒|週|か月|カ月|ヶ月|号|条|項|版|次|位)"
+_NOT_A_COUNT = r"(?!年|月|日|時|回|倍|%|円|人|名|歳|分(?!野)|秒|週|か月|カ月|ヶ月|号|条|項|版|次|位)"
 # Counters a document may use for the same things: companies are counted as 社 or 事業者, people as 人 or 名.
-_SAME_COUNT = {"社": r"(?:社|者|企業|事業者|団体)", "人": r"(?:人|名)", "名": r"(?:人|名)"}
+_SAME_COUNT = {
+    "社": r"(?:社|者|企業|事業者|団体)",
+    "人": r"(?:人|名)",
+    "名": r"(?:人|名)",
+    "%": r"(?:%|割|分の)",  # a share is written as 30%, 3割 or 3分の1
+}
 _PLACES = r"(?:か所|カ所|ヶ所|箇所)"
 _MONTHS = r"(?:か月|カ月|ヶ月)"
 MONEY = "円"
@@ -164,7 +169,18 @@ _ASKED_UNIT_EN = (
     (re.compile(r"\bhow many (?:people|persons|workers|employees|staff|jobs|deaths|victims)\b"), "人"),
     (re.compile(r"\bhow many (?:countries|nations)\b"), "か国"),
     (re.compile(r"\bhow many (?:days)\b"), "日"),
+    (re.compile(r"\bhow many (?:hours)\b"), "時間"),
+    (re.compile(r"\bhow many (?:weeks)\b"), "週間"),
+    (re.compile(r"\bhow many (?:months)\b"), "か月"),
     (re.compile(r"\bhow many (?:times)\b"), "回"),
+    (
+        re.compile(
+            r"\b(?:what|which) (?:share|percentage|percent|proportion|fraction)\b|\bas a (?:share|percentage)\b"
+        ),
+        "%",
+    ),
+    # Any other counted noun ("how many disputes", "how many priority fields") asks for a count.
+    (re.compile(r"\bhow many (?!(?:does|did|is|was|has)\b)(?:[a-z-]+ ){0,2}[a-z-]+s\b"), "件"),
 )
 
 

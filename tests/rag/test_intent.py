@@ -104,7 +104,11 @@ def test_a_stated_count_is_a_number_written_next_to_the_subject(text: str, count
         ("How many million tonnes of LNG a year will the US export to Japan?", "トン"),
         ("How many staff does the AI Safety Institute have?", "人"),
         ("How many companies gave valid answers?", "社"),
-        ("How many disputes were brought to the WTO?", None),  # a count of anything: no unit to check
+        ("How many disputes were brought to the WTO?", "件"),  # any other counted noun: a count
+        ("How many priority technology fields are listed?", "件"),
+        ("How many does the plan name?", None),  # no counted noun
+        ("How many hours a week may they work?", "時間"),
+        ("What share of the world market does Japan hold?", "%"),
         ("応急仮設住宅って何戸着工して、何戸完成したの？", "戸"),
         ("説明会には何名が参加した？", "名"),
         ("観測点は全国何か所にある？", "か所"),
@@ -121,6 +125,10 @@ def test_the_unit_a_question_asks_its_figure_in(question: str, unit: str | None)
         ("死者は112名", "人", True),  # people are counted as 名 too
         ("3事業者を認定", "社", True),  # companies as 事業者
         ("事前報告対象として、現在10技術を指定", "件", True),  # 件 asks for any count
+        ("重要技術として14分野を特定", "件", True),  # 分野 counts fields, not minutes
+        ("所要時間は30分", "件", False),
+        ("国内生産の3割を占める", "%", True),  # a share as 割
+        ("全体の3分の1", "%", True),
         ("2023年に施行", "件", False),  # a year is no count
         ("計８回の審議を重ね", "件", False),  # nor a number of sessions
         ("②発行場面の規律の内容等", "件", False),  # nor an outline mark
