@@ -28,7 +28,7 @@ from rag.intent import (
     stated_count,
 )
 from rag.list_answer import best_list, list_headed_by, with_list
-from rag.lists import outline_number
+from rag.lists import outline_number, points_forward
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, is_heading, passage
 from rag.retrieval import RankedChunk
 from rag.years import years_named
@@ -179,6 +179,8 @@ class ExtractiveComposer:
             block = list_headed_by(best.page, best.unit.start, intent)  # its best line heads a list
             if block is not None:
                 evidence = with_list(evidence, block, 0)
+        if not any(e.is_list for e in evidence):
+            evidence = self._with_announced_list(evidence, candidates, intent)
 
         dense_top = max((c.dense_similarity or 0.0) for c in ranked) if ranked else 0.0
         confidence = evidence_confidence(best.ctx, best.similarity, best.unit.text, dense_top, intent)
@@ -186,6 +188,24 @@ class ExtractiveComposer:
         if why_unanswered(question, intent, evidence, page_units, page_text, self._words, topic):
             confidence = 0.0  # the best lines match, but none gives what the question asks
         return Composition(evidence, confidence)
+
+    @staticmethod
+    def _with_announced_list(
+        evidence: list[Evidence], candidates: list[_Candidate], intent: QuestionIntent
+    ) -> list[Evidence]:
+        """A quoted line that announces what follows (「絶対的必要記載事項は次のとおりです。」) is
+        no answer without the items it announces: the first such line is quoted with its list."""
+        pages = {(c.page.doc_id, c.page.page): c.page for c in candidates}
+        for at, e in enumerate(evidence):
+            last = e.quote.rstrip()
+            line_start = e.start + last.rfind("\n") + 1
+            page = pages.get((e.doc_id, e.page))
+            if page is None or not points_forward(last[line_start - e.start :]):
+                continue
+            block = list_headed_by(page, line_start, intent)
+            if block is not None:
+                return with_list(evidence, block, at)
+        return evidence
 
     def _pages(
         self,

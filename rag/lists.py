@@ -66,20 +66,25 @@ _POINTS_FORWARD = re.compile(r"(?:以下|次|下記)の[^。]{0,30}[。：:]$")
 INTRODUCED_ITEMS = 15
 
 
+def points_forward(line: str) -> bool:
+    """Does the line announce what follows it: 「以下の事業を実施する。」「次のとおりです。」"""
+    return _POINTS_FORWARD.search(normalize(line)) is not None
+
+
 def introduced_items(text: str, line_start: int) -> ListCandidate | None:
     """The bulleted lines a line announces (「以下の事業を実施する。」), when other lines (each
     item's description and budget rows) stand between them: the bullets, up to the next numbered
     heading or the next announcing line, are the items."""
     lines = page_lines(text)
     at = next((i for i, line in enumerate(lines) if line[0] <= line_start < line[1] + 1), None)
-    if at is None or not _POINTS_FORWARD.search(normalize(lines[at][2])):
+    if at is None or not points_forward(lines[at][2]):
         return None
     following = lines[at + 1 :]
     if not following or not BULLET_RE.match(following[0][2]):
         return None  # 「次の世代の…を開発する。」 announces nothing when no bullet follows
     items: list[Span] = []
     for start, end, line, _ in following:
-        if outline_number(line) is not None or _POINTS_FORWARD.search(normalize(line)):
+        if outline_number(line) is not None or points_forward(line):
             break
         if BULLET_RE.match(line) and not line.startswith("※"):  # a ※ note is no item
             items.append((start, end, line))

@@ -370,6 +370,48 @@ def test_a_question_whose_best_line_announces_bullets_is_answered_with_them() ->
     assert page[first.start : first.end] == first.quote
 
 
+WORK_RULES_PAGE = (
+    "２就業規則の内容\n"
+    "\n"
+    "就業規則に記載する事項には、必ず記載しなければならない事項（以下「絶対的必要記載事項」といいます。）と、"
+    "各事業場内でルールを定める場合には記載しなければならない事項（以下「相対的必要記載事項」といいます。）があります。\n"
+    "\n"
+    "絶対的必要記載事項は次のとおりです。\n"
+    "（１）労働時間関係\n"
+    "始業及び終業の時刻、休憩時間、休日、休暇\n"
+    "（２）賃金関係\n"
+    "賃金の決定、計算及び支払の方法\n"
+    "（３）退職関係\n"
+    "退職に関する事項（解雇の事由を含みます。）\n"
+    "\n"
+    "相対的必要記載事項は次のとおりです。\n"
+    "（１）退職手当関係\n"
+    "適用される労働者の範囲、退職手当の決定\n"
+    "（２）臨時の賃金・最低賃金額関係\n"
+    "臨時の賃金等及び最低賃金額に関する事項\n"
+)
+
+
+def test_a_quoted_line_announcing_a_list_is_quoted_with_its_items() -> None:
+    """「絶対的必要記載事項は次のとおりです。」 says nothing without the items under it, even when it
+    is not the best line: the three items come with it, and the next list does not."""
+    composition = composer().compose(
+        "就業規則に必ず記載しなければならない絶対的必要記載事項は？",
+        [ranked(2, WORK_RULES_PAGE, doc="work-rules")],
+        lambda d, p: WORK_RULES_PAGE,
+    )
+    lists = [e for e in composition.evidence if e.is_list]
+    assert len(lists) == 1
+    assert lists[0].lines[0] == "絶対的必要記載事項は次のとおりです。"
+    assert [line.split()[0] for line in lists[0].lines[1:]] == [
+        "（１）労働時間関係",
+        "（２）賃金関係",
+        "（３）退職関係",
+    ]
+    assert "退職手当" not in lists[0].quote
+    assert WORK_RULES_PAGE[lists[0].start : lists[0].end] == lists[0].quote
+
+
 PLANS_PAGE = (
     "３「支配」概念の創設\n"
     "電子船荷証券記録の「支配」という新たな概念を創設し、次のいずれかの案によるものとする。\n"
