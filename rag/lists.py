@@ -80,6 +80,8 @@ def introduced_items(text: str, line_start: int) -> ListCandidate | None:
     if at is None or not points_forward(lines[at][2]):
         return None
     following = lines[at + 1 :]
+    if following and _LABEL.match(following[0][2]):
+        return _labelled_items(lines[at][:3], following, text)
     if not following or not BULLET_RE.match(following[0][2]):
         return None  # 「次の世代の…を開発する。」 announces nothing when no bullet follows
     items: list[Span] = []
@@ -91,6 +93,37 @@ def introduced_items(text: str, line_start: int) -> ListCandidate | None:
             if len(items) >= INTRODUCED_ITEMS:
                 break
     return ListCandidate(lines[at][:3], items, False) if len(items) >= 2 else None
+
+
+# 【甲案】【乙案】, 【A案】: a label on a line of its own, heading the text of one alternative.
+_LABEL = re.compile(r"^【[^】]{1,12}】$")
+
+
+def _labelled_items(
+    header: Span, following: list[tuple[int, int, str, int]], text: str
+) -> ListCandidate | None:
+    """「次のいずれかの案によるものとする。」 followed by 【甲案】 and 【乙案】, each over its own text:
+    every label with the lines under it (a few at most) is an item, up to the next numbered heading
+    (⑵) or announcing line."""
+    items: list[Span] = []
+    continued = 0
+    for start, end, line, _ in following:
+        if _LABEL.match(line):
+            items.append((start, end, line))
+            continued = 0
+            continue
+        if (
+            outline_number(normalize(line)) is not None
+            or points_forward(line)
+            or continued >= ITEM_CONTINUATION
+        ):
+            break
+        first = items[-1][0]
+        items[-1] = (first, end, text[first:end])
+        continued += 1
+        if len(items) >= INTRODUCED_ITEMS:
+            break
+    return ListCandidate(header, items, True) if len(items) >= 2 else None
 
 
 def outline_number(line: str) -> tuple[str, int] | None:

@@ -95,3 +95,32 @@ def test_a_line_that_announces_nothing_introduces_no_items() -> None:
     assert introduced_items(page, 0) is None  # no bullet right under it
     line_two = page.index("本文")
     assert introduced_items(page, line_two) is None  # it announces nothing
+
+
+ALTERNATIVES_PAGE = (
+    "３「支配」概念の創設及び関連概念の定義⑴ 「支配」概念の定義\n"
+    "電子船荷証券記録の「支配」という新たな概念を創設することとし、その定義として、次のいずれかの案によるものとする。\n"
+    "【甲案】\n"
+    "「電子船荷証券記録の支配」については、「当該電子船荷証券記録を利用することができる状態」と定義する。\n"
+    "【乙案】\n"
+    "「電子船荷証券記録の支配」の内容について、法律上は定義を設けない。\n"
+    "⑵ 「電子船荷証券記録の発行」の定義について\n"
+    "電子船荷証券記録の発行については、「電子船荷証券記録を作成し、…措置」と定義する。\n"
+)
+
+
+def test_a_line_announcing_alternatives_introduces_each_label_with_its_text() -> None:
+    """「次のいずれかの案によるものとする。」 announces 【甲案】 and 【乙案】, each over its own text;
+    the next numbered heading (⑵) ends them."""
+    announced = introduced_items(
+        ALTERNATIVES_PAGE, ALTERNATIVES_PAGE.index("電子船荷証券記録の「支配」という")
+    )
+    assert announced is not None and announced.header is not None
+    assert [t.split("\n") for _, _, t in announced.items] == [
+        [
+            "【甲案】",
+            "「電子船荷証券記録の支配」については、「当該電子船荷証券記録を利用することができる状態」と定義する。",
+        ],
+        ["【乙案】", "「電子船荷証券記録の支配」の内容について、法律上は定義を設けない。"],
+    ]
+    assert all(ALTERNATIVES_PAGE[s:e] == t for s, e, t in announced.items)
