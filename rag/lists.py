@@ -142,6 +142,17 @@ def _item_number(line: str) -> tuple[str, int] | None:
     return outline_number(_BULLET_BEFORE_NUMBER.sub("", line, count=1))
 
 
+def _item_head(line: tuple[int, int, str, int]) -> tuple[Span, bool]:
+    """A numbered item as a list shows it: its line, or the first sentence of an item that is a
+    whole paragraph (「(3) 第三に経済力である。経済力は、…」 → 「(3) 第三に経済力である。」), and whether
+    it was cut so (then no line under it belongs to it)."""
+    start, end, text, _ = line
+    stop = text.find("。")
+    if len(normalize(text)) <= LIST_ITEM_CHARS or stop < 0 or stop == len(text) - 1:
+        return (start, end, text), False
+    return (start, start + stop + 1, text[: stop + 1]), True
+
+
 def list_candidates(text: str) -> list[ListCandidate]:
     lines = page_lines(text)
     candidates: list[ListCandidate] = []
@@ -151,16 +162,18 @@ def list_candidates(text: str) -> list[ListCandidate]:
         if number is None or number[1] != 1:
             continue
         style, expected = number[0], 2
-        items = [lines[i][:3]]
-        heads = [line]
-        paragraph, continued = lines[i][3], 0
+        head, cut = _item_head(lines[i])
+        items = [head]
+        heads = [head[2]]
+        paragraph, continued = lines[i][3], ITEM_CONTINUATION if cut else 0
         for later in lines[i + 1 :]:
             n = _item_number(later[2])
             if n == (style, expected):
-                items.append(later[:3])
-                heads.append(later[2])
+                head, cut = _item_head(later)
+                items.append(head)
+                heads.append(head[2])
                 expected += 1
-                paragraph, continued = later[3], 0
+                paragraph, continued = later[3], ITEM_CONTINUATION if cut else 0
             elif n == (style, 1):
                 break
             elif (

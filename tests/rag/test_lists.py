@@ -47,6 +47,27 @@ def test_a_slide_bullet_before_the_outline_number_still_makes_an_outline() -> No
     assert outline.header is not None and outline.header[2] == "自動車電動化で必要となる鉱物"
 
 
+def test_an_outline_item_that_is_a_whole_paragraph_is_shown_by_its_first_sentence() -> None:
+    """A white paper numbers its paragraphs; the list a reader wants is the sentence each opens
+    with, not five paragraphs."""
+    page = (
+        "国力の主な要素は次のとおりである。\n"
+        "(1) 第一に外交力である。外交力は、国際社会において自国の立場を主張し、他国と協調しながら"
+        "国益を実現する力であり、平素からの信頼関係の構築によって支えられるものである。\n"
+        "その基盤は人的な交流にある。\n"
+        "(2) 第二に防衛力である。防衛力は、我が国への侵害を抑止し、万一の場合にはこれを排除する力であり、"
+        "同盟国や同志国との協力によってその実効性が高められるものである。\n"
+        "(3) 経済力"
+    )
+    outline = next(c for c in list_candidates(page) if c.numbered)
+    assert [t for _, _, t in outline.items] == [
+        "(1) 第一に外交力である。",
+        "(2) 第二に防衛力である。",
+        "(3) 経済力",
+    ]
+    assert all(page[s:e] == t for s, e, t in outline.items)
+
+
 def test_a_run_of_bullets_is_a_list_and_spans_are_exact() -> None:
     page = "対象物資\n・半導体\n・蓄電池\n・永久磁石\n\n本文はここから始まる長い文章である。"
     candidates = list_candidates(page)
