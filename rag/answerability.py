@@ -30,8 +30,8 @@ from rag.followups import topic_of
 from rag.intent import QuestionIntent, gives_asked_type, states_unit
 from rag.items import figure_of_another_item
 from rag.names import acronyms, names_no_document_holds
-from rag.ordinals import ordinals_named
-from rag.years import months_named, quoted_pages_name
+from rag.ordinals import ordinals_named, versions_named
+from rag.years import months_named, quoted_pages_name, years_named
 
 # Words for parts of a document: a question names them, a page shows them without writing them.
 DOCUMENT_PARTS = frozenset(
@@ -94,12 +94,14 @@ def why_unanswered(
         evidence, page_units, lambda text: gives_asked_type(text, intent, question)
     ):
         return "the figure of another item"  # the budget row quoted stands under the previous item
-    if intent.years and not quoted_pages_name(evidence, page_text, intent.years):
+    if intent.years and not quoted_pages_name(evidence, page_text, intent.years, years_named):
         return "pages of other years"  # "FY2024 budget" asked of pages of other years only
     if intent.months and not quoted_pages_name(evidence, page_text, intent.months, months_named):
         return "pages of other months"  # 「2025年4月に始めた規制」 asked of pages that end in 2024
     if intent.ordinals and not quoted_pages_name(evidence, page_text, intent.ordinals, ordinals_named):
         return "pages of other ordinals"  # 「熊本第2工場はいつ稼働？」 asked of pages about the first plant
+    if intent.versions and not quoted_pages_name(evidence, page_text, intent.versions, versions_named):
+        return "pages of other editions"  # 「第1.1版では何が変わった？」 asked of the pages of 第1.0版
     if words.names is not None and words.document_holds is not None:
         named = list(words.names(question))
         if words.known is not None and has_japanese(question):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.text import has_japanese, normalize
 from rag.lists import OUTLINE_RE
-from rag.ordinals import kanji_number, ordinals_named
+from rag.ordinals import kanji_number, ordinals_named, versions_named
 from rag.years import months_named, years_named
 
 MAX_LIST_ITEMS = 20
@@ -87,6 +87,7 @@ class QuestionIntent:
     years: frozenset[int] = frozenset()  # 「令和6年度の予算」, "in FY2024": the years the question is about
     months: frozenset[int] = frozenset()  # 「2025年4月に始めた規制」: year * 100 + month
     ordinals: frozenset[int] = frozenset()  # 「熊本第2工場」: the ordinals the question names
+    versions: frozenset[str] = frozenset()  # 「第1.1版では何が変わった？」: the editions it names
     asked_noun: str | None = None  # 「どの様式で出す？」: the answer names a 様式
 
 
@@ -117,6 +118,7 @@ def question_intent(question: str) -> QuestionIntent:
         years=years_named(question),
         months=months_named(question),
         ordinals=ordinals_named(question),
+        versions=versions_named(question),
         asked_noun=asked_noun(q),
     )
 
@@ -143,7 +145,8 @@ _MONTHS = r"(?:か月|カ月|ヶ月)"
 MONEY = "円"
 _ASKED_MONEY = re.compile(
     r"いくら|金額|総額|予算|費用|手数料|料金|価格|"
-    r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding|allocation|allocated|appropriation)\b"
+    r"\b(?:budget|budgets|budgeted|cost|costs|fee|fees|price|funding|allocation|allocated|appropriation)\b|"
+    r"\bfines?\b(?!-)"  # "the maximum fine": an amount (not "fine-tuning")
 )
 _CURRENCY = r"(?:円|ドル|ユーロ|ポンド|ウォン|元)"
 
@@ -216,6 +219,8 @@ def states_unit(text: str, unit: str) -> bool:
     number = r"(?:\d[\d,.]*|[一二三四五六七八九十百千]+)(?![\d,.])\s*(?:万|億|兆|千|百)*\s*"
     if unit in _GENERIC_COUNTERS:  # not an identifier's digit (G7, M6.5) nor the 一 of 一定, 一部
         number = r"(?<![a-z\d])(?:\d[\d,.]*|[二三四五六七八九十百千][一二三四五六七八九十百千]*)(?![\d,.])"
+    elif unit == "日":  # 「何日？」 asks a number of days: the 8日 of 「3月8日」 is a date, not days
+        number = r"(?<![月\d,.])" + number
     # An item's outline mark (②, (3)) is no figure: 「②発行場面の規律」 counts nothing.
     lines = (normalize(OUTLINE_RE.sub("", line)) for line in text.split("\n"))
     return any(re.search(number + pattern, line) for line in lines)

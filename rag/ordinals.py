@@ -2,7 +2,7 @@
 
 A question about the second plant is not answered by pages about the first: a page that answers
 it writes 第2 (or 第二). Like a year, an ordinal the question names and no quoted page writes means
-the pages are about something else.
+the pages are about something else. The same holds for an edition (第1.1版, version 1.1).
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ import re
 from core.text import normalize
 
 _KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ORDINAL = re.compile(r"第\s*(\d{1,4}|[一二三四五六七八九十]{1,3})")
+_ORDINAL = re.compile(r"第\s*(\d{1,4}|[一二三四五六七八九十]{1,3})(?![.\d])")
+# 「第1.1版」, "version 1.1", "ver. 2.0": a document's edition. 第1.1版 is no first anything.
+_VERSION = re.compile(
+    r"第?\s*(\d{1,2}(?:\.\d{1,2})+)\s*版|\b(?:version|ver\.?|v)\s*(\d{1,2}(?:\.\d{1,2})+)(?![.\d])"
+)
 
 
 def kanji_number(raw: str) -> int | None:
@@ -35,3 +39,9 @@ def ordinals_named(text: str) -> frozenset[int]:
         if number is not None:
             found.add(number)
     return frozenset(found)
+
+
+def versions_named(text: str) -> frozenset[str]:
+    """「第1.1版」 → 1.1, "version 2.0" → 2.0. A question about version 1.1 is not answered by the
+    pages of version 1.0: like an ordinal, a version no quoted page writes means other pages."""
+    return frozenset(a or b for a, b in _VERSION.findall(normalize(text, keep_spaces=True)))

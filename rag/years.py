@@ -11,10 +11,13 @@ the way 令和6年度 is 2024年度).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
 
 from core.text import normalize
 from rag.evidence import Evidence
+
+Named = TypeVar("Named", bound=Hashable)
 
 _ERA_START = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _ERA_YEAR = re.compile(r"(令和|平成|昭和)(元|\d{1,2})年")
@@ -60,11 +63,11 @@ def months_named(text: str) -> frozenset[int]:
 def quoted_pages_name(
     evidence: Sequence[Evidence],
     page_text: Callable[[str, int], str | None],
-    wanted: frozenset[int],
-    named: Callable[[str], frozenset[int]] = years_named,
+    wanted: frozenset[Named],
+    named: Callable[[str], frozenset[Named]],
 ) -> bool:
-    """Does a page the answer quotes name one of the wanted years (or, with ``named``, of the
-    ordinals)? Its title or a table header may carry the year for the figure quoted below it, so
+    """Does a page the answer quotes name one of the wanted years (months, ordinals, editions:
+    ``named`` reads them from a text)? Its title or a table header may carry the year for the figure quoted below it, so
     the whole page counts, not only the quoted lines."""
     cited = {(e.doc_id, e.page) for e in evidence}
     return any(wanted & named(page_text(doc, page) or "") for doc, page in cited)
