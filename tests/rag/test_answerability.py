@@ -80,12 +80,15 @@ def test_the_reason_says_what_the_quoted_lines_lack() -> None:
     assert _why("経済安全保障推進法の罰則は？", line) == "nothing in the documents is a 罰則"
     edition = "AI事業者ガイドライン案（第1.0版）の別添の構成"
     assert _why("AI事業者ガイドラインの第1.0版では別添はどういう構成？", edition) is None
-    assert _why("AI事業者ガイドラインの第1.1版では別添のどこが変わったの？", edition) == "pages of other editions"
+    assert (
+        _why("AI事業者ガイドラインの第1.1版では別添のどこが変わったの？", edition)
+        == "pages of other editions"
+    )
     notice = "事務連絡\n平成25年3月8日\n作成要領について"
     assert _why("MF登録の標準的な審査期間は何日？", notice) == "no figure in 日"  # 8日 is a date
-    assert _why("What is the maximum fine under the AI Act?", "AI法案には、高額の課徴金など罰則規定がある。") == (
-        "no figure in 円"
-    )
+    assert _why(
+        "What is the maximum fine under the AI Act?", "AI法案には、高額の課徴金など罰則規定がある。"
+    ) == ("no figure in 円")
 
 
 def test_a_name_no_quoted_document_holds_is_a_reason() -> None:
