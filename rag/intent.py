@@ -72,6 +72,36 @@ _WANT_LIST = re.compile(
     r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
 )
 
+# "When was this notice issued?", 「この事務連絡っていつ出た？」: the date the document itself bears. A
+# Japanese question names the kind of document (要領, 白書 …) its title also names; an English one
+# names a document next to the verb ("the notice … issued", not "the guidelines …, and when was it").
+_ISSUE_VERB_JA = re.compile(
+    r"発出|公表|公開|策定|作成|発行|発表|取りまとめ|とりまとめ|まとめられ|出され|出た|出し"
+)
+DOCUMENT_KINDS = (
+    "事務連絡",
+    "通知",
+    "通達",
+    "白書",
+    "報告書",
+    "ガイドライン",
+    "試案",
+    "概要",
+    "要領",
+    "指針",
+    "考え方",
+    "規則",
+    "補足説明",
+    "対照表",
+    "資料",
+)
+_DOCUMENT_EN = r"\b(?:notice|document|paper|report|guidelines?|deck|white paper|draft|overview|annex|material|slides|circular)\b"
+_ISSUED_EN = re.compile(
+    _DOCUMENT_EN + r"[^?.,;]{0,80}?\b(?:issued|published|released|dated|put out|compiled|drawn up)\b|"
+    r"\b(?:issued|published|released)\s+(?:the|this|that)\b[^?.,;]{0,40}?" + _DOCUMENT_EN
+)
+ANY_DOCUMENT = "*"
+
 _WANT_SOURCE = re.compile(r"出典|出所|引用元|情報源|source|credit|cited from")
 
 
@@ -89,6 +119,8 @@ class QuestionIntent:
     ordinals: frozenset[int] = frozenset()  # 「熊本第2工場」: the ordinals the question names
     versions: frozenset[str] = frozenset()  # 「第1.1版では何が変わった？」: the editions it names
     asked_noun: str | None = None  # 「どの様式で出す？」: the answer names a 様式
+    # 「この要領はいつ出た？」: the kinds of document whose own date is asked ({ANY_DOCUMENT} in English)
+    issued_document: frozenset[str] = frozenset()
 
 
 def question_intent(question: str) -> QuestionIntent:
@@ -120,7 +152,18 @@ def question_intent(question: str) -> QuestionIntent:
         ordinals=ordinals_named(question),
         versions=versions_named(question),
         asked_noun=asked_noun(q),
+        issued_document=issued_document(q) if _WANT_DATE.search(q) else frozenset(),
     )
+
+
+def issued_document(question: str) -> frozenset[str]:
+    """The kinds of document a question asks the issue date of: 「…作成要領の事務連絡っていつ出た？」 →
+    要領, 事務連絡; "When was this notice issued?" → {ANY_DOCUMENT}."""
+    if _ISSUED_EN.search(question):
+        return frozenset({ANY_DOCUMENT})
+    if not _ISSUE_VERB_JA.search(question):
+        return frozenset()
+    return frozenset(kind for kind in DOCUMENT_KINDS if kind in question)
 
 
 # 何 + a counter or unit: 何トン, 何GW, 何%, 何社, 何か国, 何週間. Not 何か (something), 何て, 何の…

@@ -71,3 +71,15 @@ def quoted_pages_name(
     the whole page counts, not only the quoted lines."""
     cited = {(e.doc_id, e.page) for e in evidence}
     return any(wanted & named(page_text(doc, page) or "") for doc, page in cited)
+
+
+# A line that is a date and nothing else: 「平成２５年３月８日」, 「（令和6年4月）」, 「令和４年11月版」.
+# On a document's first page it is the date the document was issued.
+_DATE_LINE = re.compile(
+    r"[(（]?(?:(?:令和|平成|昭和)(?:元|\d{1,2})|(?:19|20)\d{2})年\d{1,2}月(?:\d{1,2}日)?"
+    r"(?:付け?|現在|版|策定|公表|改定|改訂)?[)）]?"
+)
+
+
+def is_date_line(text: str) -> bool:
+    return _DATE_LINE.fullmatch(normalize(text)) is not None

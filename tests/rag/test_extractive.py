@@ -223,6 +223,30 @@ def test_a_when_question_answered_by_lines_without_a_date_has_no_confidence() ->
     assert "2024年5月17日" in dated.evidence[0].quote and dated.confidence > 0.0
 
 
+NOTICE_FIRST_PAGE = (
+    "事務連絡\n平成２５年３月８日\n\n各都道府県衛生主管部（局）御中\n\n厚生労働省医薬食品局審査管理課\n\n"
+    "登録申請書の作成要領について\n\n"
+    "指針については、「指針の一部改正について」（平成２４年１２月２８日付け通知）により取扱いを示したところです。"
+)
+NOTICE_LATER_PAGE = "第１ 一般的事項\n本作成要領は、登録申請書の作成に際して留意すべき事項を示すものである。"
+
+
+def test_a_document_asked_when_it_was_issued_is_answered_by_its_own_date() -> None:
+    """The notice's text mentions an earlier notice's date; its own date stands alone at the head
+    of its first page, even when the page retrieved first is a later one."""
+    pages = {1: NOTICE_FIRST_PAGE, 3: NOTICE_LATER_PAGE}
+    chunks = [ranked(3, NOTICE_LATER_PAGE, doc="notice"), ranked(1, NOTICE_FIRST_PAGE, doc="notice")]
+    for question in (
+        "登録申請書の作成要領の事務連絡っていつ出た？",
+        "When was this notice on filings issued?",
+    ):
+        composed = composer().compose(question, chunks, lambda d, p: pages.get(p))
+        first = composed.evidence[0]
+        assert "平成２５年３月８日" in first.quote and "平成２４年" not in first.quote and first.page == 1
+    about_the_text = composer().compose("指針の一部改正の通知はいつ？", chunks, lambda d, p: pages.get(p))
+    assert "平成２５年３月８日" not in about_the_text.evidence[0].quote
+
+
 ITEMS_PAGE = (
     "（20）基幹的広域防災拠点の管理等\n"
     "国土交通省においては、首都直下地震や南海トラフ地震等の大規模災害発生時に広域的な災害応急対策を"

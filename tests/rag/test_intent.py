@@ -196,3 +196,18 @@ def test_a_line_naming_the_asked_kind_of_thing_holds_the_asked_type() -> None:
     intent = question_intent("MF登録申請書って、どの様式で出せばいいの？")
     assert holds_asked_type("規則の様式第四十二による申請書を利用すること。", intent)
     assert not holds_asked_type("ＭＦ改正通知によるほか、下記に留意されるよう", intent)
+
+
+def test_a_question_about_when_a_document_was_issued_names_the_kind_of_document() -> None:
+    assert question_intent("作成要領の事務連絡っていつ出た？").issued_document == {"要領", "事務連絡"}
+    assert question_intent("When was this notice on MF filings issued?").issued_document == {"*"}
+    assert question_intent("Which office issued the 2013 notice, and on what date?").issued_document == {"*"}
+    # a date the text mentions, not the document's own: no kind named, or the verb is not the document's
+    assert question_intent("国土強靱化基本計画はいつ策定された？").issued_document == frozenset()
+    assert (
+        question_intent(
+            "Which framework do the guidelines refer to, and when was it published?"
+        ).issued_document
+        == frozenset()
+    )
+    assert question_intent("この事務連絡の目的は？").issued_document == frozenset()  # no date asked

@@ -58,3 +58,17 @@ def test_a_question_naming_a_month_is_not_answered_from_pages_that_never_name_it
     assert why("2025年4月に中国が始めた輸出規制の内容は？") == "pages of other years"
     assert why("2024年4月に中国が始めた輸出規制の内容は？") == "pages of other months"
     assert why("2024年9月に中国が始めた輸出管理の対象は？") is None
+
+
+@pytest.mark.parametrize("line", ["平成２５年３月８日", "（令和6年4月）", "令和４年11月版", "2025年3月16日"])
+def test_a_line_that_is_only_a_date(line: str) -> None:
+    from rag.years import is_date_line
+
+    assert is_date_line(line)
+
+
+@pytest.mark.parametrize("line", ["令和6年度予算額", "2025年3月16日に公表した資料", "第198回会議"])
+def test_a_line_with_more_than_a_date(line: str) -> None:
+    from rag.years import is_date_line
+
+    assert not is_date_line(line)
