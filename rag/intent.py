@@ -68,8 +68,8 @@ _WANT_DATE = re.compile(
 # Lists asked without a count: 「どんなものがある？」「何が含まれる？」, "what kinds of …".
 _WANT_LIST = re.compile(
     r"一覧|列挙|挙げ|すべて|全て|全部|which .* are|what are the|list|name the|name all|"
-    r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま)|"
-    r"何がある|何が含ま|what (?:kinds|types|sorts) of|what .+ are there"
+    r"(?:どんな|どのような|どういった)(?:もの|こと)?[^。？?]{0,12}(?:ある|あり|入って|含ま|載って|挙が)|"
+    r"何がある|何が含ま|章立て|目次|what (?:kinds|types|sorts) of|what .+ are there|what chapters"
 )
 
 # "When was this notice issued?", 「この事務連絡っていつ出た？」: the date the document itself bears. A

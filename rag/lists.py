@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from core.text import BULLET_RE, normalize
+from rag.ordinals import kanji_number
 
 SHORT_ITEM = 60  # a paragraph this short, without a sentence end, is a list item
 LIST_ITEM_CHARS = 80  # longer marked lines are prose, not the items of an enumeration
@@ -18,7 +19,8 @@ ENTRY_CHARS = 30
 ITEM_CONTINUATION = 2  # short lines right under a numbered item, in its paragraph, are part of it
 
 OUTLINE_RE = re.compile(
-    r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d))"
+    r"^\s*[【\[「]?\s*(?:(?P<circled>[①-⑳])|[（(](?P<paren>\d{1,2})[)）]|(?P<dot>\d{1,2})(?:[.．]\s*|\s+)(?!\d)"
+    r"|第\s*(?P<part>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?P<kind>章|部|節|編))"
 )
 
 Span = tuple[int, int, str]
@@ -127,7 +129,7 @@ def _labelled_items(
 
 
 def outline_number(line: str) -> tuple[str, int] | None:
-    """('circled'|'paren'|'dot', n) for a line starting with ①, (1) or 1. / 1 ."""
+    """('circled'|'paren'|'dot'|'第章'…, n) for a line starting with ①, (1), 1. / 1 or 第1章."""
     m = OUTLINE_RE.match(line)
     if not m:
         return None
@@ -135,6 +137,10 @@ def outline_number(line: str) -> tuple[str, int] | None:
         return "circled", ord(m.group("circled")) - ord("①") + 1
     if m.group("paren"):
         return "paren", int(m.group("paren"))
+    if m.group("part"):  # 第1章, 第二部: a document's chapters and parts are an outline too
+        raw = m.group("part")
+        number = int(raw) if raw.isdigit() else kanji_number(raw)
+        return ("第" + m.group("kind"), number) if number is not None else None
     return "dot", int(m.group("dot"))
 
 

@@ -211,3 +211,15 @@ def test_a_question_about_when_a_document_was_issued_names_the_kind_of_document(
         == frozenset()
     )
     assert question_intent("この事務連絡の目的は？").issued_document == frozenset()  # no date asked
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "防災白書の特集2ってどんな章立てになってる？",
+        "別添1にはどんな項目が載ってるの？",
+        "What chapters does the report have?",
+    ],
+)
+def test_asking_for_the_chapters_or_the_items_shown_asks_for_a_list(question: str) -> None:
+    assert question_intent(question).wants_list

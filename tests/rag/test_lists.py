@@ -10,6 +10,19 @@ def test_outline_marks_are_read_with_their_style() -> None:
     assert outline_number("（3）蓄電池") == ("paren", 3)
     assert outline_number("2. 工作機械") == ("dot", 2)
     assert outline_number("2024年の計画") is None
+    assert outline_number("第2章") == ("第章", 2)
+    assert outline_number("第三部 令和6年度の防災に関する計画") == ("第部", 3)
+    assert outline_number("第198回会議") is None
+
+
+def test_a_documents_chapters_are_a_list_each_with_its_title() -> None:
+    page = "特集2\n能登半島地震\n第1章\n地震及びその被害の概要\n第2章\n地震における対応\n第3章\n今後の防災対策に向けて"
+    outline = next(c for c in list_candidates(page) if c.numbered)
+    assert [t for _, _, t in outline.items] == [
+        "第1章\n地震及びその被害の概要",
+        "第2章\n地震における対応",
+        "第3章\n今後の防災対策に向けて",
+    ]
 
 
 def test_an_outline_in_order_is_a_list_even_with_lines_between_its_items() -> None:
