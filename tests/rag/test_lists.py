@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rag.lists import enumeration_quality, introduced_items, list_candidates, outline_number
+from rag.lists import ListCandidate, enumeration_quality, introduced_items, list_candidates, outline_number
+
+
+def _first_outline(page: str) -> tuple[ListCandidate, list[str]]:
+    outline = next(c for c in list_candidates(page) if c.numbered)
+    return outline, [t for _, _, t in outline.items]
 
 
 def test_outline_marks_are_read_with_their_style() -> None:
@@ -17,8 +22,8 @@ def test_outline_marks_are_read_with_their_style() -> None:
 
 def test_a_documents_chapters_are_a_list_each_with_its_title() -> None:
     page = "特集2\n能登半島地震\n第1章\n地震及びその被害の概要\n第2章\n地震における対応\n第3章\n今後の防災対策に向けて"
-    outline = next(c for c in list_candidates(page) if c.numbered)
-    assert [t for _, _, t in outline.items] == [
+    outline, items = _first_outline(page)
+    assert items == [
         "第1章\n地震及びその被害の概要",
         "第2章\n地震における対応",
         "第3章\n今後の防災対策に向けて",
@@ -39,8 +44,8 @@ def test_an_outline_item_keeps_the_short_lines_under_it() -> None:
         "自動車電動化で必要となる鉱物\n\n① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト\n"
         "② 駆動モーターレアース\n(ネオジム、ジスプロシウム)\n\n航空機"
     )
-    outline = next(c for c in list_candidates(page) if c.numbered)
-    assert [t for _, _, t in outline.items] == [
+    outline, items = _first_outline(page)
+    assert items == [
         "① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト",
         "② 駆動モーターレアース\n(ネオジム、ジスプロシウム)",
     ]
@@ -52,8 +57,8 @@ def test_a_slide_bullet_before_the_outline_number_still_makes_an_outline() -> No
         "自動車電動化で必要となる鉱物\n- ① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト\n"
         "- ② 駆動モーターレアース\n(ネオジム、ジスプロシウム)\n\n航空機"
     )
-    outline = next(c for c in list_candidates(page) if c.numbered)
-    assert [t for _, _, t in outline.items] == [
+    outline, items = _first_outline(page)
+    assert items == [
         "- ① リチウムイオン電池\nリチウム、コバルト、ニッケル、グラファイト",
         "- ② 駆動モーターレアース\n(ネオジム、ジスプロシウム)",
     ]
@@ -72,8 +77,8 @@ def test_an_outline_item_that_is_a_whole_paragraph_is_shown_by_its_first_sentenc
         "同盟国や同志国との協力によってその実効性が高められるものである。\n"
         "(3) 経済力"
     )
-    outline = next(c for c in list_candidates(page) if c.numbered)
-    assert [t for _, _, t in outline.items] == [
+    outline, items = _first_outline(page)
+    assert items == [
         "(1) 第一に外交力である。",
         "(2) 第二に防衛力である。",
         "(3) 経済力",
