@@ -21,23 +21,22 @@ from rag.evidence import Evidence, Page, one_line
 from rag.figure_notes import is_figure_note
 from rag.followups import topic_of
 from rag.intent import (
-    ANY_DOCUMENT,
     QuestionIntent,
     gives_asked_type,
     holds_asked_type,
     question_intent,
     stated_count,
 )
+from rag.issue_date import add_issue_date
 from rag.list_answer import best_list, list_headed_by, with_list
 from rag.lists import outline_number, points_forward
 from rag.passages import RECORD_LINE_CHARS, RECORD_LINES, is_heading, passage
 from rag.retrieval import RankedChunk
-from rag.years import is_date_line, years_named
+from rag.years import years_named
 
 MAX_DIRECT = 3
 KEEP_RATIO = 0.6  # further direct lines must score at least this share of the best one
 UNITS_TO_EMBED = 12
-FIRST_PAGE_HEAD = 8  # lines of a first page where its date may stand (title, issuer, date)
 W_LEX, W_CTX, W_SIM = 0.5, 0.3, 0.6
 W_PAGE, W_CHUNK, W_TYPE = 0.2, 0.1, 0.12
 W_OTHER_YEAR = 0.12  # a line naming only years the question does not ask about (chosen on tune)
@@ -166,7 +165,7 @@ class ExtractiveComposer:
 
         self._complete_asked_type(evidence, seen, candidates, intent, question)
         if intent.issued_document and evidence:
-            self._add_issue_date(evidence, seen, intent.issued_document, page_text)
+            add_issue_date(evidence, seen, intent.issued_document, page_text, self._add_unit)
 
         may_state_count = intent.count is None and not (
             intent.wants_number or intent.wants_date or intent.english
@@ -354,47 +353,6 @@ class ExtractiveComposer:
                 ):
                     evidence.insert(0, evidence.pop())
                 return
-
-    def _add_issue_date(
-        self,
-        evidence: list[Evidence],
-        seen: set[str],
-        kinds: frozenset[str],
-        page_text: Callable[[str, int], str | None],
-    ) -> None:
-        """「この事務連絡っていつ出た？」: a document's own date stands alone on a line of its first page
-        (「平成２５年３月８日」, 「（令和6年4月）」), not among the dates its text mentions. When the
-        document first quoted is the kind asked (named in its title or above that line), the line
-        goes first."""
-        top = evidence[0]
-        text = page_text(top.doc_id, 1)
-        if text is None:
-            return
-        units = split_units(text)
-        at = next((i for i, unit in enumerate(units[:FIRST_PAGE_HEAD]) if is_date_line(unit.text)), None)
-        if at is None:
-            return
-        named = normalize(top.doc_title + "".join(unit.text for unit in units[:at]))
-        if ANY_DOCUMENT not in kinds and not any(kind in named for kind in kinds):
-            return
-        unit = units[at]
-
-        def shown() -> int | None:
-            return next(
-                (
-                    i
-                    for i, e in enumerate(evidence)
-                    if (e.doc_id, e.page) == (top.doc_id, 1) and e.start <= unit.start < e.end
-                ),
-                None,
-            )
-
-        if shown() is None:
-            page = Page(top.doc_id, top.doc_title, top.doc_date, 1, text, rank=0, chunk_spans=[], units=units)
-            self._add_unit(evidence, seen, page, unit, top.score, span=(unit.start, unit.end))
-        at_shown = shown()
-        if at_shown is not None:
-            evidence.insert(0, evidence.pop(at_shown))
 
     def _count_from_documents(
         self,
