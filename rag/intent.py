@@ -139,10 +139,11 @@ def question_intent(question: str) -> QuestionIntent:
     # "10年間" or "12月" are not list sizes
     if count is not None and re.search(rf"{count}\s*(?:年|月|日|%|円|億|兆|万|nm)", q):
         count = None
+    wants_date = bool(_WANT_DATE.search(q))
     return QuestionIntent(
         count=count,
         wants_number=bool(_WANT_NUMBER.search(q)),
-        wants_date=bool(_WANT_DATE.search(q)),
+        wants_date=wants_date,
         wants_list=count is not None or bool(_WANT_LIST.search(q)),
         english=not has_japanese(question),
         wants_source=bool(_WANT_SOURCE.search(q)),
@@ -152,7 +153,7 @@ def question_intent(question: str) -> QuestionIntent:
         ordinals=ordinals_named(question),
         versions=versions_named(question),
         asked_noun=asked_noun(q),
-        issued_document=issued_document(q) if _WANT_DATE.search(q) else frozenset(),
+        issued_document=issued_document(q) if wants_date else frozenset(),
     )
 
 

@@ -35,20 +35,14 @@ def add_issue_date(
     if ANY_DOCUMENT not in kinds and not any(kind in named for kind in kinds):
         return
     unit = units[at]
-
-    def shown() -> int | None:
-        return next(
-            (
-                i
-                for i, e in enumerate(evidence)
-                if (e.doc_id, e.page) == (top.doc_id, 1) and e.start <= unit.start < e.end
-            ),
-            None,
-        )
-
-    if shown() is None:
+    if not any(_holds(e, top.doc_id, unit.start) for e in evidence):
         page = Page(top.doc_id, top.doc_title, top.doc_date, 1, text, rank=0, chunk_spans=[], units=units)
         add_unit(evidence, seen, page, unit, top.score, span=(unit.start, unit.end))
-    at_shown = shown()
+    at_shown = next((i for i, e in enumerate(evidence) if _holds(e, top.doc_id, unit.start)), None)
     if at_shown is not None:
         evidence.insert(0, evidence.pop(at_shown))
+
+
+def _holds(e: Evidence, doc_id: str, offset: int) -> bool:
+    """Is the first-page offset inside this quoted passage?"""
+    return (e.doc_id, e.page) == (doc_id, 1) and e.start <= offset < e.end

@@ -67,8 +67,8 @@ def quoted_pages_name(
     named: Callable[[str], frozenset[Named]],
 ) -> bool:
     """Does a page the answer quotes name one of the wanted years (months, ordinals, editions:
-    ``named`` reads them from a text)? Its title or a table header may carry the year for the figure quoted below it, so
-    the whole page counts, not only the quoted lines."""
+    ``named`` reads them from a text)? Its title or a table header may carry the year for the
+    figure quoted below it, so the whole page counts, not only the quoted lines."""
     cited = {(e.doc_id, e.page) for e in evidence}
     return any(wanted & named(page_text(doc, page) or "") for doc, page in cited)
 
